@@ -1,0 +1,205 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using QuantGen.CodeGen;
+using QuantGen.Graph;
+using QuantGen.Onnx;
+
+namespace QuantGen.Cli
+{
+    /// <summary>One test set: inputs and expected outputs, in graph order.</summary>
+    public sealed class TestSet
+    {
+        public TestSet(string name, List<HostTensor> inputs, List<HostTensor> outputs) { Name = name; Inputs = inputs; Outputs = outputs; }
+        public string Name { get; }
+        public List<HostTensor> Inputs { get; }
+        public List<HostTensor> Outputs { get; }
+
+        public static List<TestSet> ReadAll(string folder)
+        {
+            static int Index(string path)
+            {
+                var name = Path.GetFileNameWithoutExtension(path);
+                var us = name.LastIndexOf('_');
+                return int.TryParse(name.Substring(us + 1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : 0;
+            }
+            return Directory.GetDirectories(folder, "*test_data_set_*")
+                .OrderBy(d => d.Length).ThenBy(d => d, StringComparer.Ordinal)
+                .Select(d => new TestSet(Path.GetFileName(d),
+                    Directory.GetFiles(d, "input_*.pb").OrderBy(Index).Select(HostTensor.Read).ToList(),
+                    Directory.GetFiles(d, "output_*.pb").OrderBy(Index).Select(HostTensor.Read).ToList()))
+                .ToList();
+        }
+    }
+
+    /// <summary>The comparison of one test set.</summary>
+    public sealed record SetResult(string Set, bool Passed, string Reason, double MaxAbs, double MaxRel, double Cosine, IReadOnlyList<Array>? Actual);
+
+    /// <summary>Compiles a model for given symbolic dimension values, runs it on test sets and compares with expected outputs.</summary>
+    public sealed class Checker
+    {
+        /// <summary>Float32 tolerance per element: |actual - expected| &lt;= AbsTol + RelTol * |expected|.</summary>
+        public const double AbsTol = 1e-4, RelTol = 1e-3;
+
+        private readonly byte[] _bytes;
+        private readonly string _fileName;
+        private readonly ExternalDataResolver? _resolver;
+        private readonly string _precision;
+        private static int s_counter;
+
+        public Checker(byte[] bytes, string fileName, ExternalDataResolver? resolver, string precision = "Float32")
+        {
+            _bytes = bytes; _fileName = fileName; _resolver = resolver; _precision = precision;
+        }
+
+        /// <summary>A compiled model: call <see cref="Run"/> with input arrays.</summary>
+        public sealed class Compiled
+        {
+            internal MethodInfo Harness = null!;
+            public InferencePlan Plan { get; internal set; } = null!;
+            public string Source { get; internal set; } = "";
+            public IReadOnlyList<QgDiagnostic> Diagnostics { get; internal set; } = Array.Empty<QgDiagnostic>();
+
+            public Array[] Run(IReadOnlyList<Array> inputs)
+            {
+                var outs = Plan.Outputs.Select(o => NewArray(o.Type, Shapes.Size(o.Shape!))).ToArray();
+                try { Harness.Invoke(null, new object[] { inputs.Cast<object>().ToArray(), outs.Cast<object>().ToArray() }); }
+                catch (TargetInvocationException e) when (e.InnerException != null) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw(); }
+                return outs;
+            }
+        }
+
+        public static Array NewArray(DataType t, int n) => t switch
+        {
+            DataType.Float => new float[n], DataType.Int64 => new long[n], DataType.Int32 => new int[n],
+            DataType.Bool => new bool[n], DataType.UInt8 => new byte[n], DataType.Int8 => new sbyte[n],
+            _ => throw new NotSupportedException(t.ToString()),
+        };
+
+        /// <summary>Generates, compiles and loads the model; throws <see cref="CheckException"/> with the QG diagnostic on failure.</summary>
+        public Compiled Compile(IReadOnlyDictionary<string, int> dims)
+        {
+            int id = System.Threading.Interlocked.Increment(ref s_counter);
+            var className = "M" + id.ToString(CultureInfo.InvariantCulture);
+            var options = new CompileOptions { ClassName = className, Namespace = "QuantGen.Check", Precision = _precision, Dimensions = dims };
+            var result = ModelCompiler.Compile(_bytes, _fileName, _resolver, options);
+            if (!result.Success)
+                throw new CheckException(string.Join("; ", result.Diagnostics.Where(d => d.Severity == QgSeverity.Error)));
+            var plan = result.Plan!;
+            var sources = new List<KeyValuePair<string, string>> { new("model.g.cs", result.Source!) };
+            sources.AddRange(KernelLibrary.Emit(result.Kernels));
+            sources.Add(new("harness.cs", InMemoryCompiler.Harness("QuantGen.Check." + className, "Harness" + className,
+                plan.Inputs.Select(i => DataTypes.CSharpName(i.Type)).ToList(), plan.Outputs.Select(o => DataTypes.CSharpName(o.Type)).ToList())));
+            var compiled = InMemoryCompiler.Compile("QuantGenCheck" + className, sources);
+            if (!compiled.Success) throw new CheckException("generated code does not compile: " + compiled.Errors);
+            return new Compiled
+            {
+                Harness = compiled.Assembly!.GetType("Harness" + className)!.GetMethod("Run")!,
+                Plan = plan, Source = result.Source!, Diagnostics = result.Diagnostics,
+            };
+        }
+
+        /// <summary>Symbolic dimension values implied by a test set's input shapes.</summary>
+        public static Dictionary<string, int> BindDims(byte[] bytes, string fileName, IReadOnlyList<HostTensor> inputs)
+        {
+            var proto = OnnxModelReader.Parse(bytes, fileName);
+            var initializers = new HashSet<string>(proto.Graph.Initializer.Select(i => i.Name));
+            var graphInputs = proto.Graph.Input.Where(i => !initializers.Contains(i.Name)).ToList();
+            var dims = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < graphInputs.Count && i < inputs.Count; i++)
+            {
+                var shape = graphInputs[i].Type?.TensorType?.Shape;
+                if (shape == null) continue;
+                for (int d = 0; d < shape.Dim.Count && d < inputs[i].Shape.Length; d++)
+                {
+                    var dim = shape.Dim[d];
+                    if (dim.ValueCase == QuantGen.Onnx.Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue) continue;
+                    var name = dim.ValueCase == QuantGen.Onnx.Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam && dim.DimParam.Length > 0
+                        ? dim.DimParam : $"{graphInputs[i].Name}_dim{d}";
+                    dims[name] = inputs[i].Shape[d];
+                }
+            }
+            return dims;
+        }
+
+        /// <summary>Runs one set and compares every output with the float tolerance.</summary>
+        public static SetResult Evaluate(Compiled model, TestSet set)
+        {
+            var plan = model.Plan;
+            if (set.Inputs.Count != plan.Inputs.Count)
+                return new SetResult(set.Name, false, $"the set has {set.Inputs.Count} inputs, the model {plan.Inputs.Count}", 0, 0, 0, null);
+            var inputs = new List<Array>();
+            for (int i = 0; i < plan.Inputs.Count; i++)
+            {
+                var v = plan.Inputs[i];
+                var t = set.Inputs[i];
+                if (t.Data.Length != Shapes.Size(v.Shape!))
+                    return new SetResult(set.Name, false, $"input {i} has {t.Data.Length} elements, the model expects {Shapes.Format(v.Shape)}", 0, 0, 0, null);
+                inputs.Add(ConvertArray(t, v.Type));
+            }
+            Array[] outs;
+            try { outs = model.Run(inputs); }
+            catch (Exception e) { return new SetResult(set.Name, false, $"run failed: {e.GetType().Name}: {e.Message}", 0, 0, 0, null); }
+            double maxAbs = 0, maxRel = 0, dot = 0, na = 0, nb = 0;
+            string? failure = null;
+            for (int o = 0; o < Math.Min(outs.Length, set.Outputs.Count); o++)
+            {
+                var expected = set.Outputs[o];
+                var actual = outs[o];
+                if (actual.Length != expected.Data.Length)
+                {
+                    failure ??= $"output {o} has {actual.Length} elements, expected {expected.Data.Length}";
+                    continue;
+                }
+                for (int i = 0; i < actual.Length; i++)
+                {
+                    double a = Get(actual, i), b = expected.Get(i);
+                    if (double.IsNaN(a) && double.IsNaN(b)) continue;
+                    double diff = Math.Abs(a - b);
+                    if (double.IsInfinity(a) && a == b) diff = 0;
+                    maxAbs = Math.Max(maxAbs, diff);
+                    maxRel = Math.Max(maxRel, diff / Math.Max(Math.Abs(b), 1e-12));
+                    dot += a * b; na += a * a; nb += b * b;
+                    if (!(diff <= AbsTol + RelTol * Math.Abs(b)))
+                        failure ??= $"output {o} ('{plan.Outputs[o].Name}') element {i}: {a.ToString("R", CultureInfo.InvariantCulture)} vs expected {b.ToString("R", CultureInfo.InvariantCulture)}";
+                }
+            }
+            double cosine = na == 0 && nb == 0 ? 1 : dot / Math.Sqrt(na * nb);
+            return new SetResult(set.Name, failure == null, failure ?? "", maxAbs, maxRel, cosine, outs);
+        }
+
+        public static double Get(Array a, int i) => a switch
+        {
+            float[] f => f[i], long[] l => l[i], int[] n => n[i], bool[] b => b[i] ? 1 : 0, byte[] u => u[i], sbyte[] s => s[i],
+            _ => throw new InvalidOperationException(),
+        };
+
+        public static Array ConvertArray(HostTensor t, DataType to)
+        {
+            if (t.Type == to) return t.Data;
+            var r = NewArray(to, t.Data.Length);
+            for (int i = 0; i < r.Length; i++)
+            {
+                double v = t.Get(i);
+                switch (r)
+                {
+                    case float[] f: f[i] = (float)v; break;
+                    case long[] l: l[i] = (long)v; break;
+                    case int[] n: n[i] = (int)v; break;
+                    case bool[] b: b[i] = v != 0; break;
+                    case byte[] u: u[i] = (byte)v; break;
+                    case sbyte[] s: s[i] = (sbyte)v; break;
+                }
+            }
+            return r;
+        }
+    }
+
+    public sealed class CheckException : Exception
+    {
+        public CheckException(string message) : base(message) { }
+    }
+}

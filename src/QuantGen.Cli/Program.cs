@@ -1,0 +1,171 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using QuantGen.CodeGen;
+using QuantGen.Onnx;
+
+namespace QuantGen.Cli
+{
+    public static class Program
+    {
+        private const string Usage = @"quantgen: compile ONNX models to C# and check them
+
+usage:
+  quantgen check <folder|model.onnx> [--precision float32|int8] [--data <folder>]
+      Generates the model's C#, compiles it in memory, runs every test_data_set_* beside the model (or in
+      --data) and compares with the expected outputs. Float32 passes when every element satisfies
+      |actual - expected| <= 1e-4 + 1e-3 * |expected|. Exit code 0 only when every set passes.
+  quantgen generate <model.onnx> -o <Model.g.cs> [--class Name] [--namespace Ns] [--dims name=N,...]
+      Writes the code a build would generate (the model file; its kernels go to <Model.g.cs>.kernels.g.cs).";
+
+        public static int Main(string[] args)
+        {
+            if (args.Length == 0 || args[0] is "-h" or "--help") { Console.WriteLine(Usage); return args.Length == 0 ? 2 : 0; }
+            try
+            {
+                return args[0] switch
+                {
+                    "check" => Check(args.Skip(1).ToArray()),
+                    "generate" => Generate(args.Skip(1).ToArray()),
+                    _ => Fail($"unknown command '{args[0]}'\n\n{Usage}"),
+                };
+            }
+            catch (UsageException e) { return Fail(e.Message + "\n\n" + Usage); }
+        }
+
+        private static int Fail(string message)
+        {
+            Console.Error.WriteLine(message);
+            return 2;
+        }
+
+        private sealed class UsageException : Exception { public UsageException(string m) : base(m) { } }
+
+        private static (string? Positional, Dictionary<string, string> Options) Parse(string[] args)
+        {
+            string? positional = null;
+            var options = new Dictionary<string, string>(StringComparer.Ordinal);
+            for (int i = 0; i < args.Length; i++)
+            {
+                if (args[i].StartsWith("-", StringComparison.Ordinal))
+                {
+                    if (i + 1 >= args.Length) throw new UsageException($"option {args[i]} needs a value");
+                    options[args[i]] = args[++i];
+                }
+                else if (positional == null) positional = args[i];
+                else throw new UsageException($"unexpected argument '{args[i]}'");
+            }
+            return (positional, options);
+        }
+
+        private static string PrecisionOption(Dictionary<string, string> o) =>
+            (o.TryGetValue("--precision", out var p) ? p : "float32").ToLowerInvariant() switch
+            {
+                "float32" => "Float32",
+                "int8" => "Int8",
+                var x => throw new UsageException($"unknown precision '{x}' (float32 or int8)"),
+            };
+
+        private static int Check(string[] args)
+        {
+            var (target, o) = Parse(args);
+            if (target == null) throw new UsageException("check needs a folder or a model file");
+            string modelPath = File.Exists(target) ? target : FindModel(target);
+            string dataFolder = o.TryGetValue("--data", out var d) ? d : Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+            var precision = PrecisionOption(o);
+            var bytes = File.ReadAllBytes(modelPath);
+            var sets = TestSet.ReadAll(dataFolder);
+            Console.WriteLine($"model {Path.GetFileName(modelPath)} ({bytes.Length} bytes), {sets.Count} test sets in {dataFolder}, precision {precision.ToLowerInvariant()}");
+            if (sets.Count == 0) { Console.WriteLine("0 passed, 0 failed"); return 1; }
+            var checker = new Checker(bytes, Path.GetFileName(modelPath), OnnxModelReader.FolderResolver(Path.GetDirectoryName(Path.GetFullPath(modelPath))!), precision);
+            var compiled = new Dictionary<string, Checker.Compiled>(StringComparer.Ordinal);
+            var failures = new Dictionary<string, string>(StringComparer.Ordinal);
+            int passed = 0, failed = 0;
+            foreach (var set in sets)
+            {
+                string line;
+                Dictionary<string, int> dims;
+                try { dims = Checker.BindDims(bytes, Path.GetFileName(modelPath), set.Inputs); }
+                catch (QgException e) { dims = new(); failures[""] = e.ToDiagnostic().ToString(); }
+                var key = string.Join(",", dims.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key}={k.Value}"));
+                if (failures.TryGetValue(key, out var why) || failures.TryGetValue("", out why))
+                {
+                    line = $"FAIL {set.Name} {why}";
+                    failed++;
+                    Console.WriteLine(line);
+                    continue;
+                }
+                if (!compiled.TryGetValue(key, out var model))
+                {
+                    try
+                    {
+                        model = checker.Compile(dims);
+                        compiled[key] = model;
+                        foreach (var diag in model.Diagnostics.Where(x => x.Severity != QgSeverity.Info)) Console.WriteLine("  " + diag);
+                    }
+                    catch (CheckException e)
+                    {
+                        failures[key] = e.Message;
+                        Console.WriteLine($"FAIL {set.Name} {e.Message}");
+                        failed++;
+                        continue;
+                    }
+                }
+                var r = Checker.Evaluate(model, set);
+                if (r.Passed)
+                {
+                    passed++;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PASS {set.Name} max_abs={r.MaxAbs:G3} max_rel={r.MaxRel:G3} cosine={r.Cosine:F6}"));
+                }
+                else
+                {
+                    failed++;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FAIL {set.Name} {r.Reason} (max_abs={r.MaxAbs:G3} cosine={r.Cosine:F6})"));
+                }
+            }
+            Console.WriteLine($"{passed} passed, {failed} failed");
+            return failed == 0 ? 0 : 1;
+        }
+
+        private static string FindModel(string folder)
+        {
+            if (!Directory.Exists(folder)) throw new UsageException($"'{folder}' is neither a model file nor a folder");
+            var candidates = Directory.GetFiles(folder, "*.onnx");
+            var model = candidates.FirstOrDefault(f => Path.GetFileName(f) == "model.onnx") ?? (candidates.Length == 1 ? candidates[0] : null);
+            return model ?? throw new UsageException($"no model.onnx (or single .onnx file) in '{folder}'");
+        }
+
+        private static int Generate(string[] args)
+        {
+            var (model, o) = Parse(args);
+            if (model == null || !o.TryGetValue("-o", out var output)) throw new UsageException("generate needs <model.onnx> -o <file>");
+            var bytes = File.ReadAllBytes(model);
+            var dims = new Dictionary<string, int>(StringComparer.Ordinal);
+            if (o.TryGetValue("--dims", out var ds))
+                foreach (var kv in ds.Split(',', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var parts = kv.Split('=');
+                    if (parts.Length != 2 || !int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v <= 0)
+                        throw new UsageException($"--dims entry '{kv}' is not name=N");
+                    dims[parts[0].Trim()] = v;
+                }
+            var options = new CompileOptions
+            {
+                ClassName = o.TryGetValue("--class", out var c) ? c : Names.TypeName(Path.GetFileNameWithoutExtension(model)),
+                Namespace = o.TryGetValue("--namespace", out var ns) ? ns : "",
+                Precision = PrecisionOption(o),
+                Dimensions = dims,
+            };
+            var result = ModelCompiler.Compile(bytes, Path.GetFileName(model), OnnxModelReader.FolderResolver(Path.GetDirectoryName(Path.GetFullPath(model))!), options);
+            foreach (var diag in result.Diagnostics) Console.Error.WriteLine(diag);
+            if (!result.Success) return 1;
+            File.WriteAllText(output, result.Source);
+            var kernels = string.Join("\n", KernelLibrary.Emit(result.Kernels).Select(k => k.Value));
+            File.WriteAllText(output + ".kernels.g.cs", kernels);
+            Console.WriteLine($"wrote {output} ({result.Source!.Length} chars) and {output}.kernels.g.cs ({result.Kernels.Count} kernel files)");
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+// quantgen-kernel-uses: GemmF32, Activation
+using System;
+
+namespace QuantGen.Kernels
+{
+    /// <summary>
+    /// Float32 convolution in NCHW (1-D convolution is 2-D with H = 1): per image and group, the input patch
+    /// matrix (im2col, K = Cin/group*kh*kw rows by OH*OW columns) is multiplied by the weights [Cout/group, K]
+    /// with the bias and activation in the GEMM epilogue. A 1x1, stride-1, unpadded convolution multiplies the
+    /// input directly. Weights are laid out as ONNX stores them: [Cout, Cin/group, kh, kw].
+    /// </summary>
+    internal static class ConvF32
+    {
+        /// <summary>Floats of scratch <see cref="Conv2D"/> needs for these sizes.</summary>
+        public static long ScratchFloats(int cinPerGroup, int kh, int kw, int oh, int ow, bool pointwise) =>
+            pointwise ? 0 : (long)cinPerGroup * kh * kw * oh * ow;
+
+        public static void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, Span<float> cols,
+            int batch, int cin, int h, int wd, int cout, int oh, int ow, int kh, int kw,
+            int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, int group,
+            int act, float actA, float actB)
+        {
+            int cinG = cin / group, coutG = cout / group;
+            int k = cinG * kh * kw, n = oh * ow;
+            bool pointwise = kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oh == h && ow == wd;
+            if (x.Length < (long)batch * cin * h * wd || y.Length < (long)batch * cout * n || w.Length < (long)cout * k)
+                throw new ArgumentException("Conv operand too small");
+            for (int b = 0; b < batch; b++)
+            {
+                for (int g = 0; g < group; g++)
+                {
+                    var xg = x.Slice((b * cin + g * cinG) * h * wd, cinG * h * wd);
+                    ReadOnlySpan<float> bmat;
+                    if (pointwise) bmat = xg;
+                    else
+                    {
+                        Im2Col(xg, cols, cinG, h, wd, oh, ow, kh, kw, strideH, strideW, dilH, dilW, padTop, padLeft);
+                        bmat = cols;
+                    }
+                    GemmF32.Run(coutG, n, k, w.Slice(g * coutG * k), k, bmat, n, y.Slice((b * cout + g * coutG) * n), n,
+                        bias.IsEmpty ? bias : bias.Slice(g * coutG), bias.IsEmpty ? GemmF32.BiasNone : GemmF32.BiasPerRow, act, actA, actB);
+                }
+            }
+        }
+
+        /// <summary>cols[(c*kh + i)*kw + j][oy*ow + ox] = x[c][oy*sh - pt + i*dh][ox*sw - pl + j*dw] (0 outside).</summary>
+        public static void Im2Col(ReadOnlySpan<float> x, Span<float> cols, int c, int h, int wd, int oh, int ow, int kh, int kw,
+            int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft)
+        {
+            int n = oh * ow;
+            int row = 0;
+            for (int ci = 0; ci < c; ci++)
+            {
+                var plane = x.Slice(ci * h * wd, h * wd);
+                for (int i = 0; i < kh; i++)
+                {
+                    for (int j = 0; j < kw; j++, row++)
+                    {
+                        var dst = cols.Slice(row * n, n);
+                        for (int oy = 0; oy < oh; oy++)
+                        {
+                            int iy = oy * strideH - padTop + i * dilH;
+                            var drow = dst.Slice(oy * ow, ow);
+                            if ((uint)iy >= (uint)h) { drow.Clear(); continue; }
+                            var srow = plane.Slice(iy * wd, wd);
+                            int ix0 = -padLeft + j * dilW;
+                            if (strideW == 1 && ix0 >= 0 && ix0 + ow <= wd)
+                            {
+                                srow.Slice(ix0, ow).CopyTo(drow);
+                                continue;
+                            }
+                            for (int ox = 0; ox < ow; ox++)
+                            {
+                                int ix = ox * strideW + ix0;
+                                drow[ox] = (uint)ix < (uint)wd ? srow[ix] : 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace QuantGen.Kernels
+{
+    /// <summary>A scalar float function applied element by element.</summary>
+    internal interface IUnaryOp
+    {
+        static abstract float Apply(float x);
+    }
+
+    /// <summary>An element-wise binary function.</summary>
+    internal interface IBinaryOp<T, TR>
+    {
+        static abstract TR Apply(T a, T b);
+    }
+
+    /// <summary>A binary function that also has a vector form (same results as the scalar form, element by element).</summary>
+    internal interface IVectorOp<T> : IBinaryOp<T, T> where T : unmanaged
+    {
+        static abstract Vector256<T> Apply(Vector256<T> a, Vector256<T> b);
+        static abstract Vector128<T> Apply(Vector128<T> a, Vector128<T> b);
+    }
+
+    internal static class Elementwise
+    {
+        public static void Unary<TOp>(ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IUnaryOp
+        {
+            if (y.Length != x.Length) throw new ArgumentException("length mismatch");
+            for (int i = 0; i < x.Length; i++) y[i] = TOp.Apply(x[i]);
+        }
+
+        public static void LeakyRelu(ReadOnlySpan<float> x, Span<float> y, float alpha)
+        {
+            for (int i = 0; i < x.Length; i++) { float v = x[i]; y[i] = v < 0f ? v * alpha : v; }
+        }
+
+        public static void Clip(ReadOnlySpan<float> x, Span<float> y, float lo, float hi)
+        {
+            for (int i = 0; i < x.Length; i++) { float v = x[i]; y[i] = v < lo ? lo : v > hi ? hi : v; }
+        }
+
+        public static void Clip<T>(ReadOnlySpan<T> x, Span<T> y, T lo, T hi) where T : INumber<T>
+        {
+            for (int i = 0; i < x.Length; i++) { T v = x[i]; y[i] = v < lo ? lo : v > hi ? hi : v; }
+        }
+
+        public static void HardSigmoid(ReadOnlySpan<float> x, Span<float> y, float alpha, float beta)
+        {
+            for (int i = 0; i < x.Length; i++) y[i] = MathF.Max(0f, MathF.Min(1f, alpha * x[i] + beta));
+        }
+
+        public static void HardSwish(ReadOnlySpan<float> x, Span<float> y)
+        {
+            for (int i = 0; i < x.Length; i++) { float v = x[i]; y[i] = v * MathF.Max(0f, MathF.Min(1f, v / 6f + 0.5f)); }
+        }
+
+        public static void Elu(ReadOnlySpan<float> x, Span<float> y, float alpha)
+        {
+            for (int i = 0; i < x.Length; i++) { float v = x[i]; y[i] = v < 0f ? alpha * (MathF.Exp(v) - 1f) : v; }
+        }
+
+        /// <summary>Negation for signed integer and float tensors.</summary>
+        public static void Neg<T>(ReadOnlySpan<T> x, Span<T> y) where T : INumber<T>
+        {
+            for (int i = 0; i < x.Length; i++) y[i] = -x[i];
+        }
+
+        public static void Abs<T>(ReadOnlySpan<T> x, Span<T> y) where T : INumber<T>
+        {
+            for (int i = 0; i < x.Length; i++) y[i] = T.Abs(x[i]);
+        }
+
+        public static void Not(ReadOnlySpan<bool> x, Span<bool> y)
+        {
+            for (int i = 0; i < x.Length; i++) y[i] = !x[i];
+        }
+
+        /// <summary>erf(x) in float: Abramowitz-Stegun 7.1.26 refined in double (absolute error below 2e-7).</summary>
+        public static float Erf(float xf)
+        {
+            double x = xf;
+            double s = x < 0 ? -1 : 1;
+            x = Math.Abs(x);
+            if (x > 6) return (float)s;
+            // Series for small |x|, continued fraction-free rational for the rest (erfc via Chebyshev fit, W. J. Cody style).
+            if (x < 0.5)
+            {
+                double x2 = x * x, term = x, sum = x;
+                for (int n = 1; n < 20; n++)
+                {
+                    term *= -x2 / n;
+                    sum += term / (2 * n + 1);
+                }
+                return (float)(s * sum * 1.1283791670955126);
+            }
+            // erfc(x) = exp(-x^2) * P(t) with t = 1/(1+0.5x): Numerical Recipes erfcc (fractional error < 1.2e-7).
+            double t = 1.0 / (1.0 + 0.5 * x);
+            double y = t * Math.Exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+                + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+            return (float)(s * (1 - y));
+        }
+    }
+
+    internal struct ReluOp : IUnaryOp { public static float Apply(float x) => x < 0f ? 0f : x; }
+    internal struct SigmoidOp : IUnaryOp
+    {
+        public static float Apply(float x) => x >= 0f ? 1f / (1f + MathF.Exp(-x)) : MathF.Exp(x) / (1f + MathF.Exp(x));
+    }
+    internal struct TanhOp : IUnaryOp { public static float Apply(float x) => MathF.Tanh(x); }
+    internal struct ExpOp : IUnaryOp { public static float Apply(float x) => MathF.Exp(x); }
+    internal struct LogOp : IUnaryOp { public static float Apply(float x) => MathF.Log(x); }
+    internal struct SqrtOp : IUnaryOp { public static float Apply(float x) => MathF.Sqrt(x); }
+    internal struct ErfOp : IUnaryOp { public static float Apply(float x) => Elementwise.Erf(x); }
+    internal struct FloorOp : IUnaryOp { public static float Apply(float x) => MathF.Floor(x); }
+    internal struct CeilOp : IUnaryOp { public static float Apply(float x) => MathF.Ceiling(x); }
+    internal struct RoundOp : IUnaryOp { public static float Apply(float x) => MathF.Round(x, MidpointRounding.ToEven); }
+    internal struct ReciprocalOp : IUnaryOp { public static float Apply(float x) => 1f / x; }
+    internal struct SoftplusOp : IUnaryOp { public static float Apply(float x) => x > 20f ? x : MathF.Log(1f + MathF.Exp(x)); }
+    internal struct SoftsignOp : IUnaryOp { public static float Apply(float x) => x / (1f + MathF.Abs(x)); }
+    internal struct SinOp : IUnaryOp { public static float Apply(float x) => MathF.Sin(x); }
+    internal struct CosOp : IUnaryOp { public static float Apply(float x) => MathF.Cos(x); }
+    internal struct SignOp : IUnaryOp { public static float Apply(float x) => x > 0f ? 1f : x < 0f ? -1f : x; }
+    internal struct GeluOp : IUnaryOp { public static float Apply(float x) => 0.5f * x * (1f + Elementwise.Erf(x * 0.70710678118654752f)); }
+
+    internal struct AddOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a + b; }
+    internal struct SubOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a - b; }
+    internal struct MulOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a * b; }
+    /// <summary>Division; integer division truncates toward zero (a zero divisor throws, as in ONNX Runtime it is undefined).</summary>
+    internal struct DivOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a / b; }
+    internal struct MaxOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => T.IsNaN(a) || a > b ? a : b; }
+    internal struct MinOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => T.IsNaN(a) || a < b ? a : b; }
+    internal struct PowOp : IBinaryOp<float, float> { public static float Apply(float a, float b) => b == 2f ? a * a : MathF.Pow(a, b); }
+    internal struct PowIntOp<T> : IBinaryOp<T, T> where T : IBinaryInteger<T>
+    {
+        public static T Apply(T a, T b)
+        {
+            T r = T.One;
+            for (T i = T.Zero; i < b; i++) r *= a;
+            return r;
+        }
+    }
+    internal struct ModOp<T> : IBinaryOp<T, T> where T : INumber<T>
+    {
+        /// <summary>Integer Mod with fmod=0: the result has the sign of the divisor (Python semantics).</summary>
+        public static T Apply(T a, T b) { T r = a % b; return r != T.Zero && (r < T.Zero) != (b < T.Zero) ? r + b : r; }
+    }
+    internal struct FModOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a % b; }
+    internal struct EqualOp<T> : IBinaryOp<T, bool> where T : IEquatable<T> { public static bool Apply(T a, T b) => a.Equals(b); }
+    internal struct EqualFloatOp : IBinaryOp<float, bool> { public static bool Apply(float a, float b) => a == b; }
+    internal struct LessOp<T> : IBinaryOp<T, bool> where T : INumber<T> { public static bool Apply(T a, T b) => a < b; }
+    internal struct LessOrEqualOp<T> : IBinaryOp<T, bool> where T : INumber<T> { public static bool Apply(T a, T b) => a <= b; }
+    internal struct GreaterOp<T> : IBinaryOp<T, bool> where T : INumber<T> { public static bool Apply(T a, T b) => a > b; }
+    internal struct GreaterOrEqualOp<T> : IBinaryOp<T, bool> where T : INumber<T> { public static bool Apply(T a, T b) => a >= b; }
+    internal struct AndOp : IBinaryOp<bool, bool> { public static bool Apply(bool a, bool b) => a & b; }
+    internal struct OrOp : IBinaryOp<bool, bool> { public static bool Apply(bool a, bool b) => a | b; }
+    internal struct XorOp : IBinaryOp<bool, bool> { public static bool Apply(bool a, bool b) => a ^ b; }
+
+    internal struct AddF : IVectorOp<float>
+    {
+        public static float Apply(float a, float b) => a + b;
+        public static Vector256<float> Apply(Vector256<float> a, Vector256<float> b) => a + b;
+        public static Vector128<float> Apply(Vector128<float> a, Vector128<float> b) => a + b;
+    }
+    internal struct SubF : IVectorOp<float>
+    {
+        public static float Apply(float a, float b) => a - b;
+        public static Vector256<float> Apply(Vector256<float> a, Vector256<float> b) => a - b;
+        public static Vector128<float> Apply(Vector128<float> a, Vector128<float> b) => a - b;
+    }
+    internal struct MulF : IVectorOp<float>
+    {
+        public static float Apply(float a, float b) => a * b;
+        public static Vector256<float> Apply(Vector256<float> a, Vector256<float> b) => a * b;
+        public static Vector128<float> Apply(Vector128<float> a, Vector128<float> b) => a * b;
+    }
+    internal struct DivF : IVectorOp<float>
+    {
+        public static float Apply(float a, float b) => a / b;
+        public static Vector256<float> Apply(Vector256<float> a, Vector256<float> b) => a / b;
+        public static Vector128<float> Apply(Vector128<float> a, Vector128<float> b) => a / b;
+    }
+}

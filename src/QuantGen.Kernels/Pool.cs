@@ -1,0 +1,95 @@
+using System;
+
+namespace QuantGen.Kernels
+{
+    /// <summary>2-D pooling in NCHW (1-D pooling is 2-D with H = 1). Output sizes (ceil_mode, auto_pad) are decided at build time.</summary>
+    internal static class Pool
+    {
+        public static void Max2D(ReadOnlySpan<float> x, Span<float> y, int planes, int h, int wd, int oh, int ow,
+            int kh, int kw, int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft)
+        {
+            for (int p = 0; p < planes; p++)
+            {
+                var src = x.Slice(p * h * wd, h * wd);
+                var dst = y.Slice(p * oh * ow, oh * ow);
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        float m = float.NegativeInfinity;
+                        for (int i = 0; i < kh; i++)
+                        {
+                            int iy = oy * strideH - padTop + i * dilH;
+                            if ((uint)iy >= (uint)h) continue;
+                            for (int j = 0; j < kw; j++)
+                            {
+                                int ix = ox * strideW - padLeft + j * dilW;
+                                if ((uint)ix >= (uint)wd) continue;
+                                float v = src[iy * wd + ix];
+                                if (v > m || float.IsNaN(v)) m = v;
+                            }
+                        }
+                        dst[oy * ow + ox] = m;
+                    }
+                }
+            }
+        }
+
+        /// <param name="countIncludePad">Divide by the whole window (pads count, not the part past the padded edge) rather than the valid elements.</param>
+        public static void Average2D(ReadOnlySpan<float> x, Span<float> y, int planes, int h, int wd, int oh, int ow,
+            int kh, int kw, int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, int padBottom, int padRight, bool countIncludePad)
+        {
+            for (int p = 0; p < planes; p++)
+            {
+                var src = x.Slice(p * h * wd, h * wd);
+                var dst = y.Slice(p * oh * ow, oh * ow);
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        float sum = 0f;
+                        int count = 0, padded = 0;
+                        for (int i = 0; i < kh; i++)
+                        {
+                            int iy = oy * strideH - padTop + i * dilH;
+                            bool rowInPad = iy >= -padTop && iy < h + padBottom;
+                            for (int j = 0; j < kw; j++)
+                            {
+                                int ix = ox * strideW - padLeft + j * dilW;
+                                if (rowInPad && ix >= -padLeft && ix < wd + padRight) padded++;
+                                if ((uint)iy >= (uint)h || (uint)ix >= (uint)wd) continue;
+                                sum += src[iy * wd + ix];
+                                count++;
+                            }
+                        }
+                        int div = countIncludePad ? padded : count;
+                        dst[oy * ow + ox] = div == 0 ? 0f : sum / div;
+                    }
+                }
+            }
+        }
+
+        /// <summary>Mean of each contiguous plane of <paramref name="size"/> elements.</summary>
+        public static void GlobalAverage(ReadOnlySpan<float> x, Span<float> y, int planes, int size)
+        {
+            for (int p = 0; p < planes; p++)
+            {
+                var s = x.Slice(p * size, size);
+                float sum = 0f;
+                for (int i = 0; i < s.Length; i++) sum += s[i];
+                y[p] = sum / size;
+            }
+        }
+
+        public static void GlobalMax(ReadOnlySpan<float> x, Span<float> y, int planes, int size)
+        {
+            for (int p = 0; p < planes; p++)
+            {
+                var s = x.Slice(p * size, size);
+                float m = float.NegativeInfinity;
+                for (int i = 0; i < s.Length; i++) if (s[i] > m || float.IsNaN(s[i])) m = s[i];
+                y[p] = m;
+            }
+        }
+    }
+}

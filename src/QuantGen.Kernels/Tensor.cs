@@ -1,0 +1,92 @@
+using System;
+using System.Numerics;
+
+namespace QuantGen.Kernels
+{
+    /// <summary>Data movement: strided copies (Transpose, Slice, Expand), Concat, Gather, Cast.</summary>
+    internal static class Tensor
+    {
+        /// <summary>
+        /// y (contiguous, shape <paramref name="shape"/>) = x[offset + sum(i_d * strides_d)]. Strides may be 0
+        /// (broadcast) or negative (reversed slices). The build step computes shape, strides and offset.
+        /// </summary>
+        public static void StridedCopy<T>(ReadOnlySpan<T> x, int offset, Span<T> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> strides)
+        {
+            int rank = shape.Length;
+            if (rank == 0) { if (y.Length > 0) y[0] = x[offset]; return; }
+            int inner = shape[rank - 1], s = strides[rank - 1];
+            if (inner == 0) return;
+            int outer = y.Length / inner;
+            Span<int> idx = stackalloc int[rank];
+            idx.Clear();
+            int xo = offset;
+            for (int o = 0; o < outer; o++)
+            {
+                var yr = y.Slice(o * inner, inner);
+                if (s == 1) x.Slice(xo, inner).CopyTo(yr);
+                else if (s == 0) yr.Fill(x[xo]);
+                else for (int i = 0; i < inner; i++) yr[i] = x[xo + i * s];
+                for (int d = rank - 2; d >= 0; d--)
+                {
+                    xo += strides[d];
+                    if (++idx[d] < shape[d]) break;
+                    xo -= strides[d] * shape[d];
+                    idx[d] = 0;
+                }
+            }
+        }
+
+        /// <summary>Copies one Concat input: <paramref name="outer"/> blocks of <paramref name="block"/> elements into y at stride <paramref name="outBlock"/>.</summary>
+        public static void ConcatPart<T>(ReadOnlySpan<T> x, Span<T> y, int outer, int block, int outBlock, int offset)
+        {
+            for (int o = 0; o < outer; o++) x.Slice(o * block, block).CopyTo(y.Slice(o * outBlock + offset, block));
+        }
+
+        /// <summary>Gather along an axis: x viewed as [outer, axis, inner], indices flattened; negative indices count from the end.</summary>
+        public static void Gather<T>(ReadOnlySpan<T> x, ReadOnlySpan<long> indices, Span<T> y, int outer, int axis, int inner)
+        {
+            int n = indices.Length;
+            for (int o = 0; o < outer; o++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    long ix = indices[j];
+                    if (ix < 0) ix += axis;
+                    if ((ulong)ix >= (ulong)axis) throw new ArgumentException($"Gather index {indices[j]} is out of range [-{axis}, {axis})");
+                    x.Slice((o * axis + (int)ix) * inner, inner).CopyTo(y.Slice((o * n + j) * inner, inner));
+                }
+            }
+        }
+
+        public static void Gather<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> indices, Span<T> y, int outer, int axis, int inner)
+        {
+            int n = indices.Length;
+            for (int o = 0; o < outer; o++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    long ix = indices[j];
+                    if (ix < 0) ix += axis;
+                    if ((ulong)ix >= (ulong)axis) throw new ArgumentException($"Gather index {indices[j]} is out of range [-{axis}, {axis})");
+                    x.Slice((o * axis + (int)ix) * inner, inner).CopyTo(y.Slice((o * n + j) * inner, inner));
+                }
+            }
+        }
+
+        /// <summary>Numeric Cast. Float to integer truncates toward zero (saturating at the type's range).</summary>
+        public static void Cast<TFrom, TTo>(ReadOnlySpan<TFrom> x, Span<TTo> y) where TFrom : INumberBase<TFrom> where TTo : INumberBase<TTo>
+        {
+            for (int i = 0; i < x.Length; i++) y[i] = TTo.CreateSaturating(x[i]);
+        }
+
+        public static void CastToBool<TFrom>(ReadOnlySpan<TFrom> x, Span<bool> y) where TFrom : INumberBase<TFrom>
+        {
+            for (int i = 0; i < x.Length; i++) y[i] = !TFrom.IsZero(x[i]);
+        }
+
+        public static void CastFromBool<TTo>(ReadOnlySpan<bool> x, Span<TTo> y) where TTo : INumberBase<TTo>
+        {
+            for (int i = 0; i < x.Length; i++) y[i] = x[i] ? TTo.One : TTo.Zero;
+        }
+    }
+}

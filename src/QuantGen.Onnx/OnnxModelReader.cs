@@ -1,0 +1,91 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using Google.Protobuf;
+using QuantGen.Onnx.Proto;
+
+namespace QuantGen.Onnx
+{
+    /// <summary>Resolves a tensor's external data location (relative to the model's folder) to bytes.</summary>
+    public delegate byte[]? ExternalDataResolver(string relativePath);
+
+    /// <summary>Parses ONNX model bytes into <see cref="ModelProto"/> with the checks QuantGen relies on.</summary>
+    public static class OnnxModelReader
+    {
+        public static ModelProto Parse(byte[] bytes, string modelName)
+        {
+            if (bytes.Length == 0)
+                throw new QgException(DiagnosticIds.InvalidModel, $"{modelName}: the file is empty");
+            ModelProto model;
+            try
+            {
+                model = ModelProto.Parser.WithDiscardUnknownFields(true).ParseFrom(bytes);
+            }
+            catch (InvalidProtocolBufferException e)
+            {
+                throw new QgException(DiagnosticIds.InvalidModel, $"{modelName}: not a valid ONNX protobuf ({e.Message})");
+            }
+            if (model.Graph == null || (model.Graph.Node.Count == 0 && model.Graph.Output.Count == 0))
+                throw new QgException(DiagnosticIds.InvalidModel, $"{modelName}: the model has no graph");
+            if (model.IrVersion <= 0)
+                throw new QgException(DiagnosticIds.InvalidModel, $"{modelName}: ir_version is missing (not an ONNX model?)");
+            return model;
+        }
+
+        /// <summary>
+        /// Checks that an external-data location stays inside the model's folder: a relative path with no
+        /// "..", no rooted or drive path, no backslash tricks. Returns the normalized relative path.
+        /// </summary>
+        public static string ValidateExternalLocation(string location, string tensorName)
+        {
+            string refuse(string why) => throw new QgException(DiagnosticIds.ExternalData,
+                $"tensor '{tensorName}': external data location '{location}' is refused ({why}); only relative paths inside the model's folder are allowed");
+            if (string.IsNullOrWhiteSpace(location)) return refuse("empty");
+            if (location.IndexOf('\0') >= 0) return refuse("contains NUL");
+            var norm = location.Replace('\\', '/');
+            if (norm.StartsWith("/", StringComparison.Ordinal) || Path.IsPathRooted(location) || (norm.Length > 1 && norm[1] == ':'))
+                return refuse("absolute path");
+            foreach (var part in norm.Split('/'))
+                if (part == "..") return refuse("'..' leaves the model's folder");
+            return norm;
+        }
+
+        /// <summary>Reads the bytes of a tensor stored as external data.</summary>
+        public static byte[] ReadExternal(TensorProto t, ExternalDataResolver? resolver)
+        {
+            string? location = null; long offset = 0, length = -1;
+            foreach (var kv in t.ExternalData)
+            {
+                if (kv.Key == "location") location = kv.Value;
+                else if (kv.Key == "offset") offset = long.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture);
+                else if (kv.Key == "length") length = long.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+            if (location == null)
+                throw new QgException(DiagnosticIds.ExternalData, $"tensor '{t.Name}': external data without a location");
+            var rel = ValidateExternalLocation(location, t.Name);
+            var all = resolver?.Invoke(rel)
+                ?? throw new QgException(DiagnosticIds.ExternalData, $"tensor '{t.Name}': external data file '{rel}' was not found beside the model");
+            if (offset < 0 || offset > all.Length || (length >= 0 && offset + length > all.Length))
+                throw new QgException(DiagnosticIds.ExternalData, $"tensor '{t.Name}': external data range [{offset}, +{length}) is outside '{rel}' ({all.Length} bytes)");
+            long n = length >= 0 ? length : all.Length - offset;
+            var r = new byte[n];
+            Array.Copy(all, offset, r, 0, n);
+            return r;
+        }
+
+        /// <summary>A resolver that reads files inside <paramref name="folder"/>, refusing links that point outside it.</summary>
+        public static ExternalDataResolver FolderResolver(string folder) => rel =>
+        {
+            var root = Path.GetFullPath(folder);
+            var full = Path.GetFullPath(Path.Combine(root, rel));
+            var rootWithSep = root.EndsWith(Path.DirectorySeparatorChar.ToString(), StringComparison.Ordinal) ? root : root + Path.DirectorySeparatorChar;
+            if (!full.StartsWith(rootWithSep, StringComparison.Ordinal))
+                throw new QgException(DiagnosticIds.ExternalData, $"external data '{rel}' resolves outside the model's folder");
+            if (!File.Exists(full)) return null;
+            var info = new FileInfo(full);
+            if (info.Attributes.HasFlag(FileAttributes.ReparsePoint))
+                throw new QgException(DiagnosticIds.ExternalData, $"external data '{rel}' is a link; links are refused");
+            return File.ReadAllBytes(full);
+        };
+    }
+}
