@@ -13,8 +13,8 @@ namespace QuantGen.CodeGen.Ops
         {
             RequireTypes(n, 0, DataType.Float, DataType.Int64, DataType.Int32, DataType.Int8, DataType.UInt8);
             for (int i = 1; i < n.Inputs.Count; i++)
-                if (n.Inputs[i] != null && !n.Inputs[i]!.IsConstant)
-                    throw Unsupported(n, "run-time Clip bounds are not supported (min and max must be constants)");
+                if (n.Inputs[i] is Value b && (b.Type != In(n, 0).Type || Shapes.Size(b.Shape!) != 1))
+                    throw Invalid(n, $"bound {i} must be a one-element {DataTypes.OnnxName(In(n, 0).Type)} tensor");
             SetOutput(n, 0, In(n, 0).Type, ShapeOf(n, 0));
         }
 
@@ -25,6 +25,8 @@ namespace QuantGen.CodeGen.Ops
             double hi = n.Input(2)?.Constant is TensorData b ? b.GetLong(0) : double.PositiveInfinity;
             return (lo, hi);
         }
+
+        private static bool RuntimeBounds(Node n) => n.Inputs.Skip(1).Any(v => v != null && !v.IsConstant);
 
         public override TensorData[]? Fold(Node n)
         {
@@ -37,6 +39,17 @@ namespace QuantGen.CodeGen.Ops
         public override void Emit(EmitContext ctx)
         {
             var t = ctx.InValue(0).Type;
+            if (RuntimeBounds(ctx.Node))
+            {
+                // Bounds computed at run time (e.g. max - top_db): read their single element.
+                var cs0 = ctx.Elem(t);
+                string lo = ctx.HasInput(1) ? $"{ctx.In(1)}[0]" : (t == DataType.Float ? "float.NegativeInfinity" : $"{cs0}.MinValue");
+                string hi = ctx.HasInput(2) ? $"{ctx.In(2)}[0]" : (t == DataType.Float ? "float.PositiveInfinity" : $"{cs0}.MaxValue");
+                ctx.W.Line(t == DataType.Float
+                    ? $"{ctx.Kernel("Elementwise")}.Clip({ctx.In(0)}, {ctx.Out(0)}, {lo}, {hi});"
+                    : $"{ctx.Kernel("Elementwise")}.Clip<{cs0}>({ctx.In(0)}, {ctx.Out(0)}, {lo}, {hi});");
+                return;
+            }
             if (t == DataType.Float)
             {
                 var (lo, hi) = EmitContext.ClipBounds(ctx.Node);
