@@ -167,7 +167,8 @@ namespace QuantGen.Cli
                         failure ??= $"output {o} ('{plan.Outputs[o].Name}') element {i}: {a.ToString("R", CultureInfo.InvariantCulture)} vs expected {b.ToString("R", CultureInfo.InvariantCulture)}";
                 }
             }
-            double cosine = na == 0 && nb == 0 ? 1 : dot / Math.Sqrt(na * nb);
+            // Cosine similarity of all outputs; vectors that are both (numerically) zero count as identical.
+            double cosine = na < 1e-30 && nb < 1e-30 ? 1 : na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
             return new SetResult(set.Name, failure == null, failure ?? "", maxAbs, maxRel, cosine, outs);
         }
 
