@@ -26,7 +26,7 @@ namespace QuantGen.Cli
                 var us = name.LastIndexOf('_');
                 return int.TryParse(name.Substring(us + 1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : 0;
             }
-            return Directory.GetDirectories(folder, "*test_data_set_*")
+            return Directory.GetDirectories(folder, "test_data_set_*")
                 .OrderBy(d => d.Length).ThenBy(d => d, StringComparer.Ordinal)
                 .Select(d => new TestSet(Path.GetFileName(d),
                     Directory.GetFiles(d, "input_*.pb").OrderBy(Index).Select(HostTensor.Read).ToList(),
@@ -62,6 +62,9 @@ namespace QuantGen.Cli
             public InferencePlan Plan { get; internal set; } = null!;
             public string Source { get; internal set; } = "";
             public IReadOnlyList<QgDiagnostic> Diagnostics { get; internal set; } = Array.Empty<QgDiagnostic>();
+            /// <summary>Seconds spent generating C# (parse, optimize, plan, emit) and compiling it with Roslyn.</summary>
+            public double GenerateSeconds { get; internal set; }
+            public double CompileSeconds { get; internal set; }
 
             public Array[] Run(IReadOnlyList<Array> inputs)
             {
@@ -82,6 +85,7 @@ namespace QuantGen.Cli
         /// <summary>Generates, compiles and loads the model; throws <see cref="CheckException"/> with the QG diagnostic on failure.</summary>
         public Compiled Compile(IReadOnlyDictionary<string, int> dims)
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             int id = System.Threading.Interlocked.Increment(ref s_counter);
             var className = "M" + id.ToString(CultureInfo.InvariantCulture);
             var options = new CompileOptions { ClassName = className, Namespace = "QuantGen.Check", Precision = _precision, Dimensions = dims };
@@ -89,6 +93,7 @@ namespace QuantGen.Cli
             if (!result.Success)
                 throw new CheckException(string.Join("; ", result.Diagnostics.Where(d => d.Severity == QgSeverity.Error)));
             var plan = result.Plan!;
+            var generateSeconds = clock.Elapsed.TotalSeconds;
             var sources = new List<KeyValuePair<string, string>> { new("model.g.cs", result.Source!) };
             sources.AddRange(KernelLibrary.Emit(result.Kernels));
             sources.Add(new("harness.cs", InMemoryCompiler.Harness("QuantGen.Check." + className, "Harness" + className,
@@ -99,6 +104,7 @@ namespace QuantGen.Cli
             {
                 Harness = compiled.Assembly!.GetType("Harness" + className)!.GetMethod("Run")!,
                 Plan = plan, Source = result.Source!, Diagnostics = result.Diagnostics,
+                GenerateSeconds = generateSeconds, CompileSeconds = clock.Elapsed.TotalSeconds - generateSeconds,
             };
         }
 

@@ -103,6 +103,8 @@ usage:
                     {
                         model = checker.Compile(dims);
                         compiled[key] = model;
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"  compiled{(key.Length > 0 ? " for " + key : "")}: generate {model.GenerateSeconds:F2} s, Roslyn {model.CompileSeconds:F2} s, {model.Source.Length / 1024} KiB of C#, workspace {model.Plan.WorkspaceBytes} bytes"));
                         foreach (var diag in model.Diagnostics.Where(x => x.Severity != QgSeverity.Info)) Console.WriteLine("  " + diag);
                     }
                     catch (CheckException e)
