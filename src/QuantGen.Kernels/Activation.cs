@@ -51,13 +51,21 @@ namespace QuantGen.Kernels
             for (; i < n; i++) Unsafe.Add(ref p, i) = Scalar(Unsafe.Add(ref p, i), kind, a, b);
         }
 
+        /// <summary>min(max(v, lo), hi): when lo &gt; hi the result is hi, as ONNX Clip defines it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static float MinMax(float v, float lo, float hi)
+        {
+            v = v < lo ? lo : v;
+            return v > hi ? hi : v;
+        }
+
         /// <summary>The scalar definition (NaN propagates through Relu and Clip as in ONNX Runtime).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Scalar(float v, int kind, float a, float b) => kind switch
         {
             Relu => v < 0f ? 0f : v,
             LeakyRelu => v < 0f ? v * a : v,
-            Clip => v < a ? a : v > b ? b : v,
+            Clip => MinMax(v, a, b),
             _ => v,
         };
     }

@@ -38,14 +38,16 @@ namespace QuantGen.Kernels
             for (int i = 0; i < x.Length; i++) { float v = x[i]; y[i] = v < 0f ? v * alpha : v; }
         }
 
+        /// <summary>y = min(max(x, lo), hi) as ONNX defines Clip: when lo &gt; hi every element becomes hi; NaN passes through.</summary>
         public static void Clip(ReadOnlySpan<float> x, Span<float> y, float lo, float hi)
         {
-            for (int i = 0; i < x.Length; i++) { float v = x[i]; y[i] = v < lo ? lo : v > hi ? hi : v; }
+            for (int i = 0; i < x.Length; i++) { float v = x[i]; v = v < lo ? lo : v; y[i] = v > hi ? hi : v; }
         }
 
+        /// <summary>y = min(max(x, lo), hi) as ONNX defines Clip: when lo &gt; hi every element becomes hi.</summary>
         public static void Clip<T>(ReadOnlySpan<T> x, Span<T> y, T lo, T hi) where T : INumber<T>
         {
-            for (int i = 0; i < x.Length; i++) { T v = x[i]; y[i] = v < lo ? lo : v > hi ? hi : v; }
+            for (int i = 0; i < x.Length; i++) { T v = x[i]; v = v < lo ? lo : v; y[i] = v > hi ? hi : v; }
         }
 
         public static void HardSigmoid(ReadOnlySpan<float> x, Span<float> y, float alpha, float beta)

@@ -32,7 +32,8 @@ namespace QuantGen.CodeGen.Ops
         {
             var x = In(n, 0).Constant!;
             var (lo, hi) = Bounds(n, x.Type);
-            var vals = Enumerable.Range(0, x.Length).Select(i => { var v = x.GetDouble(i); return v < lo ? lo : v > hi ? hi : v; }).ToArray();
+            // min(max(x, lo), hi): when lo > hi every element becomes hi.
+            var vals = Enumerable.Range(0, x.Length).Select(i => { var v = x.GetDouble(i); v = v < lo ? lo : v; return v > hi ? hi : v; }).ToArray();
             return new[] { TensorData.FromDoubles(x.Type, x.Shape, vals) };
         }
 

@@ -63,6 +63,9 @@ namespace QuantGen.CodeGen.Ops
             float alpha = n.GetFloat("alpha", 1f), beta = n.GetFloat("beta", 1f);
             var w = ctx.W;
             long scratchAt = 0;
+            // Locals for transposed operands live in a block: a model may have several such Gemms.
+            bool block = ta || (ctx.InValue(1).Constant == null && (tb || alpha != 1f));
+            if (block) { w.Line("{"); w.Indent++; }
             string a = ctx.In(0);
             if (ta)
             {
@@ -121,6 +124,7 @@ namespace QuantGen.CodeGen.Ops
                 }
             }
             w.Line($"{ctx.Kernel("GemmF32")}.Run({m}, {nn}, {k}, {a}, {k}, {b}, {nn}, {ctx.Out(0)}, {nn}, {bias}, {biasKind}, {ctx.ActivationArgs()});");
+            if (block) { w.Indent--; w.Line("}"); }
         }
     }
 }

@@ -100,7 +100,7 @@ namespace QuantGen.CodeGen.Ops
             {
                 var v = n.Input(inputIndex);
                 if (v == null) return null;
-                if (v.Constant == null) throw new QgException(DiagnosticIds.ShapeInference, $"{n.Describe()}: axes ('{v.Name}') must be a constant");
+                if (v.Constant == null) throw new QgException(DiagnosticIds.ShapeInference, $"{n.Describe()}: axes ('{v.Name}') must be known at build time to infer shapes");
                 return v.Constant.ToLongs();
             }
             return n.GetInts("axes");

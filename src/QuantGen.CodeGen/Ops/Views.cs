@@ -112,6 +112,7 @@ namespace QuantGen.CodeGen.Ops
     }
 
     /// <summary>Identity, and Dropout at inference (output = input; the optional mask output is all true).</summary>
+    /// <remarks>Dropout in training mode (training_mode true, opset 12+) drops random elements: only ratio 0 (identity) is supported.</remarks>
     internal sealed class Identity : ViewOp
     {
         private readonly string _op;
@@ -120,6 +121,7 @@ namespace QuantGen.CodeGen.Ops
 
         public override void Infer(Node n)
         {
+            if (_op == "Dropout") CheckInferenceMode(n);
             SetOutput(n, 0, In(n, 0).Type, ShapeOf(n, 0));
             if (_op == "Dropout" && n.Outputs.Count > 1 && !n.Outputs[1].Name.Contains("__unused"))
             {
@@ -130,6 +132,20 @@ namespace QuantGen.CodeGen.Ops
                 mask.Shape = shape;
                 mask.Producer = null;
             }
+        }
+
+        private static void CheckInferenceMode(Node n)
+        {
+            if (n.Opset < 12) return;
+            var training = n.Input(2);
+            if (training == null) return;
+            if (training.Constant == null)
+                throw Unsupported(n, "training_mode is a run-time input; only inference (training_mode false) is supported");
+            if (training.Constant.GetLong(0) == 0) return;
+            var ratio = n.Input(1);
+            double r = ratio == null ? 0.5 : ratio.Constant?.GetDouble(0) ?? double.NaN;
+            if (r != 0)
+                throw Unsupported(n, "training_mode=true with a non-zero ratio drops random elements; only inference is supported");
         }
     }
 }
