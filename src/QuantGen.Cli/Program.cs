@@ -18,7 +18,8 @@ usage:
       --data) and compares with the expected outputs. Float32 passes when every element satisfies
       |actual - expected| <= 1e-4 + 1e-3 * |expected|. Exit code 0 only when every set passes.
   quantgen generate <model.onnx> -o <Model.g.cs> [--class Name] [--namespace Ns] [--dims name=N,...]
-      Writes the code a build would generate (the model file; its kernels go to <Model.g.cs>.kernels.g.cs).";
+      Writes the code a build would generate: the model file, and one QuantGen.Kernels.<Name>.g.cs file per
+      kernel it uses in the same folder.";
 
         public static int Main(string[] args)
         {
@@ -164,9 +165,12 @@ usage:
             foreach (var diag in result.Diagnostics) Console.Error.WriteLine(diag);
             if (!result.Success) return 1;
             File.WriteAllText(output, result.Source);
-            var kernels = string.Join("\n", KernelLibrary.Emit(result.Kernels).Select(k => k.Value));
-            File.WriteAllText(output + ".kernels.g.cs", kernels);
-            Console.WriteLine($"wrote {output} ({result.Source!.Length} chars) and {output}.kernels.g.cs ({result.Kernels.Count} kernel files)");
+            // One file per kernel (each starts with its own usings, so they cannot be concatenated), beside the output,
+            // named like the generator's hint names: QuantGen.Kernels.<Name>.g.cs.
+            var folder = Path.GetDirectoryName(Path.GetFullPath(output))!;
+            var kernelFiles = KernelLibrary.Emit(result.Kernels);
+            foreach (var k in kernelFiles) File.WriteAllText(Path.Combine(folder, k.Key), k.Value);
+            Console.WriteLine($"wrote {output} ({result.Source!.Length} chars) and {kernelFiles.Count} kernel files in {folder}: {string.Join(", ", kernelFiles.Select(k => k.Key))}");
             return 0;
         }
     }
