@@ -237,7 +237,13 @@ namespace QuantGen.Graph
             if (t.Segment != null) throw Invalid($"tensor '{t.Name}' is segmented; not supported");
 
             byte[]? raw = null;
-            if (t.DataLocation == TensorProto.Types.DataLocation.External) raw = OnnxModelReader.ReadExternal(t, _resolver);
+            if (t.DataLocation == TensorProto.Types.DataLocation.External)
+            {
+                try { raw = OnnxModelReader.ReadExternal(t, _resolver); }
+                catch (QgException e) { throw new QgException(e.Id, $"{_file}: {e.Message}"); }
+                catch (System.IO.IOException e) { throw new QgException(DiagnosticIds.ExternalData, $"{_file}: tensor '{t.Name}': cannot read external data ({e.Message})"); }
+                catch (UnauthorizedAccessException e) { throw new QgException(DiagnosticIds.ExternalData, $"{_file}: tensor '{t.Name}': cannot read external data ({e.Message})"); }
+            }
             else if (!t.RawData.IsEmpty) raw = t.RawData.ToByteArray();
 
             if (raw != null)

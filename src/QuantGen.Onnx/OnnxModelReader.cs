@@ -81,10 +81,14 @@ namespace QuantGen.Onnx
             var rootWithSep = root.EndsWith(Path.DirectorySeparatorChar.ToString(), StringComparison.Ordinal) ? root : root + Path.DirectorySeparatorChar;
             if (!full.StartsWith(rootWithSep, StringComparison.Ordinal))
                 throw new QgException(DiagnosticIds.ExternalData, $"external data '{rel}' resolves outside the model's folder");
+            // A link between the model's folder and the file (the file itself or a subfolder) could lead anywhere: refuse it.
+            for (var p = full; p != null && p.Length > root.Length; p = Path.GetDirectoryName(p))
+            {
+                FileSystemInfo info = Directory.Exists(p) ? new DirectoryInfo(p) : new FileInfo(p);
+                if (info.Exists && info.Attributes.HasFlag(FileAttributes.ReparsePoint))
+                    throw new QgException(DiagnosticIds.ExternalData, $"external data '{rel}' goes through a link ('{p.Substring(root.Length).TrimStart(Path.DirectorySeparatorChar)}'); links are refused");
+            }
             if (!File.Exists(full)) return null;
-            var info = new FileInfo(full);
-            if (info.Attributes.HasFlag(FileAttributes.ReparsePoint))
-                throw new QgException(DiagnosticIds.ExternalData, $"external data '{rel}' is a link; links are refused");
             return File.ReadAllBytes(full);
         };
     }
