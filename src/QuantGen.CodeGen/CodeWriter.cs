@@ -70,13 +70,21 @@ namespace QuantGen.CodeGen
             return sb.Append('"').ToString();
         }
 
-        /// <summary>Text safe inside a // comment or XML doc (one line, no markup).</summary>
+        /// <summary>Text safe inside a // comment: one line.</summary>
+        public static string LineComment(string s)
+        {
+            var sb = new StringBuilder();
+            foreach (var c in s) sb.Append(c < 32 || c == '\u0085' || c == '\u2028' || c == '\u2029' ? ' ' : c);
+            return sb.ToString();
+        }
+
+        /// <summary>Text safe inside an XML doc comment (one line, markup escaped).</summary>
         public static string Comment(string s)
         {
             var sb = new StringBuilder();
             foreach (var c in s)
             {
-                if (c < 32) sb.Append(' ');
+                if (c < 32 || c == '\u0085' || c == '\u2028' || c == '\u2029') sb.Append(' ');
                 else if (c == '<') sb.Append("&lt;");
                 else if (c == '>') sb.Append("&gt;");
                 else if (c == '&') sb.Append("&amp;");

@@ -57,7 +57,7 @@ namespace QuantGen.CodeGen
             {
                 var t = RuntimeType(data.Type);
                 var cs = DataTypes.CSharpName(t);
-                w.Line($"// {CodeWriter.Comment(label)}: {DataTypes.OnnxName(data.Type)}{Shapes.Format(data.Shape)}");
+                w.Line($"// {CodeWriter.LineComment(label)}: {DataTypes.OnnxName(data.Type)}{Shapes.Format(data.Shape)}");
                 if (data.Length <= InlineLimit)
                 {
                     w.Line($"private static ReadOnlySpan<{cs}> {name} => [{string.Join(", ", Enumerable.Range(0, data.Length).Select(i => Literal(t, data, i)))}];");
