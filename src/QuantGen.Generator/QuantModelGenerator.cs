@@ -12,8 +12,9 @@ namespace QuantGen.Generator
     /// <summary>
     /// Compiles the ONNX models of &lt;QuantModel&gt; items into C#. The whole pipeline is in <see cref="Initialize"/>:
     /// <code>
-    /// manifest AdditionalFiles -> text -> ModelRequest (path, hash, options) -> GeneratedModel -> "&lt;Class&gt;.g.cs" + diagnostics
-    ///                                                                            \-> kernel names -> Collect -> union -> kernel files, once
+    /// manifest AdditionalFiles -> text -> ModelRequest (path, hash, options) -> GeneratedModel -> "[Ns.]Class.g.cs" + diagnostics
+    ///                                                  \-> class names -> Collect -> duplicates -/
+    ///                                                                            GeneratedModel -> kernel names -> Collect -> union -> kernel files, once
     /// </code>
     /// The generator never throws: any failure is a QG diagnostic (QG0010 for bugs).
     /// </summary>
@@ -39,10 +40,19 @@ namespace QuantGen.Generator
                 .Select(static (request, ct) => GeneratedModel.Generate(request, ct))
                 .WithTrackingName(StepNames.GeneratedModels);
 
-            // 4. One file per model, plus its diagnostics.
-            context.RegisterSourceOutput(models, static (spc, model) => EmitModel(spc, model));
+            // 4. Generated class names used by more than one item (a hint name can be added once; reported as QG0007).
+            var duplicateClasses = requests
+                .Select(static (request, _) => request.IsValid ? request.FullClassName : "")
+                .Collect()
+                .Select(static (names, _) => EquatableArray.From(names.Where(n => n.Length > 0)
+                    .GroupBy(n => n, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1)
+                    .Select(g => g.Key).OrderBy(n => n, StringComparer.Ordinal)))
+                .WithTrackingName(StepNames.DuplicateClasses);
 
-            // 5. Kernels are internal classes in one namespace: emit them once for the union of all models' kernels.
+            // 5. One file per model, plus its diagnostics.
+            context.RegisterSourceOutput(models.Combine(duplicateClasses), static (spc, pair) => EmitModel(spc, pair.Left, pair.Right));
+
+            // 6. Kernels are internal classes in one namespace: emit them once for the union of all models' kernels.
             var kernels = models
                 .Select(static (model, _) => model.Kernels)
                 .WithTrackingName(StepNames.KernelNames)
@@ -52,23 +62,20 @@ namespace QuantGen.Generator
             context.RegisterSourceOutput(kernels, static (spc, names) => EmitKernels(spc, names));
         }
 
-        private static void EmitModel(SourceProductionContext context, GeneratedModel model)
+        private static void EmitModel(SourceProductionContext context, GeneratedModel model, EquatableArray<string> duplicateClasses)
         {
             try
             {
                 foreach (var d in model.Diagnostics) context.ReportDiagnostic(d.ToDiagnostic());
                 if (model.Source is null) return;
-                try
+                if (duplicateClasses.Any(c => string.Equals(c, model.Request.FullClassName, StringComparison.OrdinalIgnoreCase)))
                 {
-                    context.AddSource(model.HintName, SourceText.From(model.Source, Encoding.UTF8));
-                }
-                catch (ArgumentException)
-                {
-                    // Two <QuantModel> items generating the same class: a hint name can be added once.
                     context.ReportDiagnostic(DiagnosticInfo.Error(DiagnosticIds.InvalidOption,
-                        $"<QuantModel Include=\"{model.Request.Item}\">: another <QuantModel> item already generates the class '{model.Request.FullClassName}'; set a different ClassName or Namespace",
+                        $"<QuantModel Include=\"{model.Request.Item}\">: another <QuantModel> item also generates the class '{model.Request.FullClassName}' (names compare ignoring case); set a different ClassName or Namespace",
                         model.Request.DiagnosticFile).ToDiagnostic());
+                    return;
                 }
+                context.AddSource(model.HintName, SourceText.From(model.Source, Encoding.UTF8));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

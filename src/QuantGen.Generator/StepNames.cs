@@ -12,6 +12,8 @@ namespace QuantGen.Generator
         public const string ModelRequests = nameof(ModelRequests);
         /// <summary>Each request compiled into a <see cref="GeneratedModel"/> (the expensive step: reads and compiles the model).</summary>
         public const string GeneratedModels = nameof(GeneratedModels);
+        /// <summary>Generated class names that more than one item uses (each such item gets QG0007 instead of a file).</summary>
+        public const string DuplicateClasses = nameof(DuplicateClasses);
         /// <summary>The kernel names each generated model uses.</summary>
         public const string KernelNames = nameof(KernelNames);
         /// <summary>The union of the kernel names of all models (kernels are emitted once per compilation).</summary>

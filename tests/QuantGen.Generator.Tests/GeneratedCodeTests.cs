@@ -1,0 +1,67 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Runtime.Loader;
+using Microsoft.CodeAnalysis;
+using QuantGen.Graph;
+using QuantGen.Onnx.Proto;
+
+namespace QuantGen.Generator.Tests
+{
+    public class GeneratedCodeTests
+    {
+        private const string Harness = @"
+public static class Harness
+{
+    public static float[] Run(float[] input)
+    {
+        var output = new float[My.Models.Digits.OutputLength];
+        My.Models.Digits.Predict(input, output);
+        return output;
+    }
+}
+";
+
+        [Fact]
+        public void GeneratedCodeAndKernels_CompileWithoutAnyDiagnostic_AtWarningLevel9999_WithWarningsAsErrors_AndMatchOrt()
+        {
+            var compilation = GeneratorHarness.Compilation(Harness);
+            var driver = GeneratorHarness.Driver(GeneratorHarness.ManifestFile(GeneratorHarness.Manifest(TestPaths.MnistModel)));
+            driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics, TestContext.Current.CancellationToken);
+            Assert.Empty(generatorDiagnostics);
+            Assert.Equal(NullableContextOptions.Enable, output.Options.NullableContextOptions);
+            Assert.Equal(9999, output.Options.WarningLevel);
+            Assert.True(output.SyntaxTrees.Count() > 2, "generator added no files");
+
+            using var ms = new MemoryStream();
+            var emit = output.Emit(ms, cancellationToken: TestContext.Current.CancellationToken);
+            Assert.True(emit.Success, string.Join("\n", emit.Diagnostics.Take(20)));
+            // Nothing at all, not even hidden or info diagnostics about generated code, except the usual hidden ones.
+            Assert.Empty(emit.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Info));
+
+            ms.Position = 0;
+            var alc = new AssemblyLoadContext("generated-mnist", isCollectible: true);
+            try
+            {
+                var run = alc.LoadFromStream(ms).GetType("Harness")!.GetMethod("Run")!;
+                var set = TestPaths.Corpus("mnist_cntk", "test_data_set_0");
+                var input = ReadFloats(Path.Combine(set, "input_0.pb"));
+                var expected = ReadFloats(Path.Combine(set, "output_0.pb"));
+                var actual = (float[])run.Invoke(null, new object[] { input })!;
+                Assert.Equal(expected.Length, actual.Length);
+                for (int i = 0; i < expected.Length; i++)
+                    Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-4 + 1e-3 * Math.Abs(expected[i]), $"output[{i}] = {actual[i]}, ORT {expected[i]}");
+            }
+            finally
+            {
+                alc.Unload();
+            }
+        }
+
+        private static float[] ReadFloats(string path)
+        {
+            var proto = TensorProto.Parser.ParseFrom(File.ReadAllBytes(path));
+            return OnnxImporter.DecodeStandalone(proto, Path.GetFileName(path)).ToFloats();
+        }
+    }
+}
