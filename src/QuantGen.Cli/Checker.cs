@@ -180,7 +180,7 @@ namespace QuantGen.Cli
 
         public static double Get(Array a, int i) => a switch
         {
-            float[] f => f[i], long[] l => l[i], int[] n => n[i], bool[] b => b[i] ? 1 : 0, byte[] u => u[i], sbyte[] s => s[i],
+            float[] f => f[i], long[] l => l[i], int[] n => n[i], bool[] b => b[i] ? 1 : 0, sbyte[] s when s.GetType() == typeof(sbyte[]) => s[i], byte[] u => u[i], // the CLR lets sbyte[] and byte[] match each other's type test
             _ => throw new InvalidOperationException(),
         };
 
@@ -197,8 +197,8 @@ namespace QuantGen.Cli
                     case long[] l: l[i] = (long)v; break;
                     case int[] n: n[i] = (int)v; break;
                     case bool[] b: b[i] = v != 0; break;
+                    case sbyte[] s when s.GetType() == typeof(sbyte[]): s[i] = (sbyte)v; break; // the CLR lets sbyte[] match byte[] and back
                     case byte[] u: u[i] = (byte)v; break;
-                    case sbyte[] s: s[i] = (sbyte)v; break;
                 }
             }
             return r;

@@ -18,7 +18,7 @@ namespace QuantGen.Cli
 
         public double Get(int i) => Data switch
         {
-            float[] f => f[i], long[] l => l[i], int[] n => n[i], bool[] b => b[i] ? 1 : 0, byte[] u => u[i], sbyte[] s => s[i],
+            float[] f => f[i], long[] l => l[i], int[] n => n[i], bool[] b => b[i] ? 1 : 0, sbyte[] s when s.GetType() == typeof(sbyte[]) => s[i], byte[] u => u[i], // the CLR lets sbyte[] and byte[] match each other's type test
             _ => throw new InvalidOperationException(),
         };
 

@@ -79,6 +79,12 @@ namespace QuantGen.Kernels
             for (int i = 0; i < x.Length; i++) y[i] = TTo.CreateSaturating(x[i]);
         }
 
+        /// <summary>Integer to integer Cast: keeps the low bits (two's-complement wrap), as a C cast and ONNX Runtime do.</summary>
+        public static void CastWrap<TFrom, TTo>(ReadOnlySpan<TFrom> x, Span<TTo> y) where TFrom : IBinaryInteger<TFrom> where TTo : IBinaryInteger<TTo>
+        {
+            for (int i = 0; i < x.Length; i++) y[i] = TTo.CreateTruncating(x[i]);
+        }
+
         public static void CastToBool<TFrom>(ReadOnlySpan<TFrom> x, Span<bool> y) where TFrom : INumberBase<TFrom>
         {
             for (int i = 0; i < x.Length; i++) y[i] = !TFrom.IsZero(x[i]);

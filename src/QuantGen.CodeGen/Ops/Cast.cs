@@ -3,7 +3,7 @@ using QuantGen.Graph;
 
 namespace QuantGen.CodeGen.Ops
 {
-    /// <summary>Cast between float32, int64, int32, int8, uint8 and bool (float to integer truncates toward zero).</summary>
+    /// <summary>Cast between float32, int64, int32, int8, uint8 and bool (float to integer truncates toward zero; integer to a narrower integer wraps).</summary>
     internal sealed class Cast : Operator
     {
         public override string OpType => "Cast";
@@ -32,6 +32,7 @@ namespace QuantGen.CodeGen.Ops
             if (from == to) ctx.W.Line($"{ctx.In(0)}.CopyTo({ctx.Out(0)});");
             else if (to == DataType.Bool) ctx.W.Line($"{k}.CastToBool<{ctx.Elem(from)}>({ctx.In(0)}, {ctx.Out(0)});");
             else if (from == DataType.Bool) ctx.W.Line($"{k}.CastFromBool<{ctx.Elem(to)}>({ctx.In(0)}, {ctx.Out(0)});");
+            else if (DataTypes.IsInteger(from) && DataTypes.IsInteger(to)) ctx.W.Line($"{k}.CastWrap<{ctx.Elem(from)}, {ctx.Elem(to)}>({ctx.In(0)}, {ctx.Out(0)});");
             else ctx.W.Line($"{k}.Cast<{ctx.Elem(from)}, {ctx.Elem(to)}>({ctx.In(0)}, {ctx.Out(0)});");
         }
     }

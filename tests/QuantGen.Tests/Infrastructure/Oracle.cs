@@ -21,37 +21,50 @@ namespace QuantGen.Tests.Infrastructure
         {
             using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, IntraOpNumThreads = 1, InterOpNumThreads = 1 };
             using var session = new InferenceSession(model, options);
-            var feeds = inputs.Select(i => Named(i.Name, i.Value)).ToList();
-            using var results = session.Run(feeds);
-            var outs = new List<HostArray>();
-            foreach (var r in results)
+            using var runOptions = new RunOptions();
+            var values = inputs.Select(i => Create(i.Value)).ToList();
+            try
             {
-                outs.Add(r.Value switch
+                using var results = session.Run(runOptions, inputs.Select(i => i.Name).ToList(), values, session.OutputNames);
+                var outs = new List<HostArray>();
+                foreach (var r in results)
                 {
-                    Tensor<float> t => new HostArray(t.ToArray(), Dims(t.Dimensions)),
-                    Tensor<long> t => new HostArray(t.ToArray(), Dims(t.Dimensions)),
-                    Tensor<int> t => new HostArray(t.ToArray(), Dims(t.Dimensions)),
-                    Tensor<bool> t => new HostArray(t.ToArray(), Dims(t.Dimensions)),
-                    Tensor<byte> t => new HostArray(t.ToArray(), Dims(t.Dimensions)),
-                    Tensor<sbyte> t => new HostArray(t.ToArray(), Dims(t.Dimensions)),
-                    _ => throw new NotSupportedException($"ORT output '{r.Name}' is {r.Value?.GetType().Name}"),
-                });
+                    var info = r.GetTensorTypeAndShape();
+                    var shape = info.Shape.Select(d => checked((int)d)).ToArray();
+                    Array data = info.ElementDataType switch
+                    {
+                        TensorElementType.Float => r.GetTensorDataAsSpan<float>().ToArray(),
+                        TensorElementType.Int64 => r.GetTensorDataAsSpan<long>().ToArray(),
+                        TensorElementType.Int32 => r.GetTensorDataAsSpan<int>().ToArray(),
+                        TensorElementType.Bool => r.GetTensorDataAsSpan<bool>().ToArray(),
+                        TensorElementType.UInt8 => r.GetTensorDataAsSpan<byte>().ToArray(),
+                        TensorElementType.Int8 => r.GetTensorDataAsSpan<sbyte>().ToArray(),
+                        var t => throw new NotSupportedException($"ORT output element type {t}"),
+                    };
+                    outs.Add(new HostArray(data, shape));
+                }
+                return outs;
             }
-            return outs;
+            finally
+            {
+                foreach (var v in values) v.Dispose();
+            }
         }
 
-        private static int[] Dims(ReadOnlySpan<int> d) => d.ToArray();
-
-        private static NamedOnnxValue Named(string name, HostArray v) => v.Data switch
+        private static OrtValue Create(HostArray v)
         {
-            float[] a => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(a, v.Shape)),
-            long[] a => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<long>(a, v.Shape)),
-            int[] a => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<int>(a, v.Shape)),
-            bool[] a => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<bool>(a, v.Shape)),
-            byte[] a => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<byte>(a, v.Shape)),
-            sbyte[] a => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<sbyte>(a, v.Shape)),
-            _ => throw new NotSupportedException(v.Data.GetType().Name),
-        };
+            var shape = v.Shape.Select(d => (long)d).ToArray();
+            return v.Data switch
+            {
+                float[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                long[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                int[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                bool[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                sbyte[] a when a.GetType() == typeof(sbyte[]) => OrtValue.CreateTensorValueFromMemory(a, shape), // the CLR lets sbyte[] and byte[] match each other's type test
+                byte[] a => OrtValue.CreateTensorValueFromMemory(a, shape),
+                _ => throw new NotSupportedException(v.Data.GetType().Name),
+            };
+        }
     }
 
     /// <summary>Element-wise comparison: floats with |a - b| &lt;= 1e-4 + 1e-3 |b| (NaN matches NaN), integers and bools exactly.</summary>
@@ -61,7 +74,7 @@ namespace QuantGen.Tests.Infrastructure
 
         public static double Get(Array a, int i) => a switch
         {
-            float[] f => f[i], double[] d => d[i], long[] l => l[i], int[] n => n[i], bool[] b => b[i] ? 1 : 0, byte[] u => u[i], sbyte[] s => s[i],
+            float[] f => f[i], double[] d => d[i], long[] l => l[i], int[] n => n[i], bool[] b => b[i] ? 1 : 0, sbyte[] s when s.GetType() == typeof(sbyte[]) => s[i], byte[] u => u[i], // the CLR lets sbyte[] and byte[] match each other's type test
             _ => throw new InvalidOperationException(a.GetType().Name),
         };
 
