@@ -29,7 +29,8 @@ namespace QuantGen.Graph
                 var y = n.Outputs.Count == 1 ? n.Outputs[0] : n.OpType == "Conv" ? n.Outputs[0] : null;
                 if (y == null || !SingleUse(y) || !consumer.TryGetValue(y, out var next) || next.Domain.Length != 0) continue;
 
-                if (n.OpType == "Conv" && next.OpType == "BatchNormalization" && next.Input(0) == y && TryFoldBatchNorm(n, next))
+                if ((n.OpType == "Conv" || n.OpType == "Gemm") && next.OpType == "BatchNormalization" && next.Input(0) == y
+                    && (n.OpType == "Conv" ? TryFoldBatchNorm(n, next) : TryFoldBatchNormIntoGemm(n, next)))
                 {
                     Replace(n, next, removed, consumer);
                     if (!TryNext(n, out next)) continue;
@@ -81,34 +82,78 @@ namespace QuantGen.Graph
             return true;
         }
 
+        /// <summary>Conv followed by BatchNormalization: W'[o] = W[o] * s[o], B'[o] = B[o] * s[o] + t[o].</summary>
         private static bool TryFoldBatchNorm(Node conv, Node bn)
         {
-            if (bn.Outputs.Count > 1 && bn.Outputs.Skip(1).Any(o => !o.Name.Contains("__unused"))) return false;
-            if (bn.GetInt("training_mode", 0) != 0) return false;
             var w = conv.Input(1)?.Constant;
             var b = conv.Input(2)?.Constant;
             if (w == null || (conv.Input(2) != null && b == null) || w.Type != DataType.Float) return false;
-            var scale = bn.Input(1)?.Constant; var beta = bn.Input(2)?.Constant;
-            var mean = bn.Input(3)?.Constant; var var_ = bn.Input(4)?.Constant;
-            if (scale == null || beta == null || mean == null || var_ == null) return false;
             int cout = w.Shape[0];
-            if (scale.Length != cout || beta.Length != cout || mean.Length != cout || var_.Length != cout) return false;
-            double eps = bn.GetFloat("epsilon", 1e-5f);
+            if (!BatchNormFactors(bn, cout, out var s, out var t)) return false;
             int per = w.Length / cout;
             var nw = new float[w.Length];
             var nb = new float[cout];
             for (int o = 0; o < cout; o++)
             {
-                // Same formula as ONNX: y = (x - mean) / sqrt(var + eps) * scale + B, with (float) rounding of the factor.
-                float s = (float)(scale.GetDouble(o) / Math.Sqrt((float)var_.GetDouble(o) + (float)eps));
-                for (int k = 0; k < per; k++) nw[o * per + k] = w.Floats![o * per + k] * s;
-                double bias = b?.GetDouble(o) ?? 0;
-                nb[o] = (float)((bias - mean.GetDouble(o)) * s + beta.GetDouble(o));
+                for (int k = 0; k < per; k++) nw[o * per + k] = w.Floats![o * per + k] * s[o];
+                nb[o] = (float)((b?.GetDouble(o) ?? 0) * s[o] + t[o]);
             }
             conv.Inputs[1] = new Value(conv.Input(1)!.Name + "_bnfolded") { Type = DataType.Float, Shape = w.Shape, Constant = new TensorData(DataType.Float, w.Shape, nw) };
             var bv = new Value((conv.Input(2)?.Name ?? conv.Name + "_B") + "_bnfolded") { Type = DataType.Float, Shape = new[] { cout }, Constant = new TensorData(DataType.Float, new[] { cout }, nb) };
             while (conv.Inputs.Count < 3) conv.Inputs.Add(null);
             conv.Inputs[2] = bv;
+            return true;
+        }
+
+        /// <summary>Per-channel factor s and shift t of an inference BatchNormalization: y = x * s + t.</summary>
+        private static bool BatchNormFactors(Node bn, int channels, out float[] s, out float[] t)
+        {
+            s = t = Array.Empty<float>();
+            if (bn.Outputs.Count > 1 && bn.Outputs.Skip(1).Any(o => !o.Name.Contains("__unused"))) return false;
+            if (bn.GetInt("training_mode", 0) != 0) return false;
+            var scale = bn.Input(1)?.Constant; var beta = bn.Input(2)?.Constant;
+            var mean = bn.Input(3)?.Constant; var var_ = bn.Input(4)?.Constant;
+            if (scale == null || beta == null || mean == null || var_ == null) return false;
+            if (scale.Length != channels || beta.Length != channels || mean.Length != channels || var_.Length != channels) return false;
+            float eps = bn.GetFloat("epsilon", 1e-5f);
+            s = new float[channels];
+            t = new float[channels];
+            for (int c = 0; c < channels; c++)
+            {
+                s[c] = (float)(scale.GetDouble(c) / Math.Sqrt((float)var_.GetDouble(c) + eps));
+                t[c] = (float)(beta.GetDouble(c) - mean.GetDouble(c) * s[c]);
+            }
+            return true;
+        }
+
+        /// <summary>Gemm followed by BatchNormalization over its N outputs: scale B's columns (rows when transB) and fold the shift into C.</summary>
+        private static bool TryFoldBatchNormIntoGemm(Node gemm, Node bn)
+        {
+            var b = gemm.Input(1)?.Constant;
+            if (b == null || b.Type != DataType.Float || b.Shape.Length != 2) return false;
+            bool tb = gemm.GetInt("transB", 0) != 0;
+            int k = tb ? b.Shape[1] : b.Shape[0], n = tb ? b.Shape[0] : b.Shape[1];
+            if (!BatchNormFactors(bn, n, out var s, out var t)) return false;
+            var c = gemm.Input(2);
+            float beta = gemm.GetFloat("beta", 1f);
+            if (c != null && (c.Constant == null || !(c.Constant.Length == 1 || c.Constant.Length == n && c.Constant.Shape[c.Constant.Shape.Length - 1] == n))) return false;
+            var nb = new float[b.Length];
+            for (int p = 0; p < k; p++)
+                for (int j = 0; j < n; j++)
+                {
+                    int at = tb ? j * k + p : p * n + j;
+                    nb[at] = (float)b.GetDouble(at) * s[j];
+                }
+            var bias = new float[n];
+            for (int j = 0; j < n; j++)
+            {
+                double cj = c?.Constant == null ? 0 : beta * c.Constant.GetDouble(c.Constant.Length == 1 ? 0 : j);
+                bias[j] = (float)(cj * s[j] + t[j]);
+            }
+            gemm.Inputs[1] = new Value(gemm.Input(1)!.Name + "_bnfolded") { Type = DataType.Float, Shape = b.Shape, Constant = new TensorData(DataType.Float, b.Shape, nb) };
+            while (gemm.Inputs.Count < 3) gemm.Inputs.Add(null);
+            gemm.Inputs[2] = new Value((c?.Name ?? gemm.Name + "_C") + "_bnfolded") { Type = DataType.Float, Shape = new[] { n }, Constant = new TensorData(DataType.Float, new[] { n }, bias) };
+            gemm.Attributes.Remove("beta");
             return true;
         }
 

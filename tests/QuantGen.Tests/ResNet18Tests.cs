@@ -1,0 +1,36 @@
+using System;
+using System.IO;
+using System.Linq;
+using QuantGen.Cli;
+
+namespace QuantGen.Tests
+{
+    /// <summary>ResNet18 restored from its NuGet package (tests/Directory.Build.props), checked against resnet18_mlnet's ONNX Runtime outputs.</summary>
+    public class ResNet18Tests
+    {
+        public static string ModelPath()
+        {
+            var root = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
+            if (string.IsNullOrEmpty(root)) root = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+            var path = Path.Combine(root, "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
+            Assert.True(File.Exists(path), $"ResNet18 was not restored to {path} (dotnet restore tests/QuantGen.Tests)");
+            return path;
+        }
+
+        [Fact]
+        public void ResNet18_float32_matches_onnxruntime_features_on_all_8_photos()
+        {
+            var path = ModelPath();
+            var bytes = File.ReadAllBytes(path);
+            var model = new Checker(bytes, "ResNet18.onnx", null).Compile(new System.Collections.Generic.Dictionary<string, int>());
+            var sets = TestSet.ReadAll(Corpus.Path_("resnet18_mlnet"));
+            Assert.Equal(8, sets.Count);
+            foreach (var set in sets)
+            {
+                var r = Checker.Evaluate(model, set);
+                Assert.True(r.Passed, $"{set.Name}: {r.Reason}");
+                Assert.True(r.Cosine > 0.99999, $"{set.Name}: cosine {r.Cosine}");
+            }
+        }
+    }
+}
