@@ -64,16 +64,14 @@ namespace QuantGen.Kernels
                             if ((uint)iy >= (uint)h) { drow.Clear(); continue; }
                             var srow = plane.Slice(iy * wd, wd);
                             int ix0 = -padLeft + j * dilW;
-                            if (strideW == 1 && ix0 >= 0 && ix0 + ow <= wd)
-                            {
-                                srow.Slice(ix0, ow).CopyTo(drow);
-                                continue;
-                            }
-                            for (int ox = 0; ox < ow; ox++)
-                            {
-                                int ix = ox * strideW + ix0;
-                                drow[ox] = (uint)ix < (uint)wd ? srow[ix] : 0f;
-                            }
+                            // Output columns whose input column is inside the row: ox in [lo, hi).
+                            int lo = ix0 >= 0 ? 0 : Math.Min(ow, (-ix0 + strideW - 1) / strideW);
+                            int hi = wd - ix0 <= 0 ? 0 : Math.Min(ow, (wd - ix0 + strideW - 1) / strideW);
+                            if (hi < lo) hi = lo;
+                            drow.Slice(0, lo).Clear();
+                            drow.Slice(hi).Clear();
+                            if (strideW == 1) srow.Slice(ix0 + lo, hi - lo).CopyTo(drow.Slice(lo, hi - lo));
+                            else for (int ox = lo; ox < hi; ox++) drow[ox] = srow[ox * strideW + ix0];
                         }
                     }
                 }

@@ -36,7 +36,7 @@ namespace QuantGen.Kernels
                 for (; j <= n - 16; j += 16) Panel256x2(m, k, ref pa, lda, ref Unsafe.Add(ref pb, j), ldb, ref Unsafe.Add(ref pc, j), ldc, ref pbias, biasKind, j);
                 for (; j <= n - 8; j += 8) Panel256x1(m, k, ref pa, lda, ref Unsafe.Add(ref pb, j), ldb, ref Unsafe.Add(ref pc, j), ldc, ref pbias, biasKind, j);
             }
-            else if (Vector128.IsHardwareAccelerated)
+            if (Vector128.IsHardwareAccelerated)
             {
                 for (; j <= n - 8; j += 8) Panel128x2(m, k, ref pa, lda, ref Unsafe.Add(ref pb, j), ldb, ref Unsafe.Add(ref pc, j), ldc, ref pbias, biasKind, j);
                 for (; j <= n - 4; j += 4) Panel128x1(m, k, ref pa, lda, ref Unsafe.Add(ref pb, j), ldb, ref Unsafe.Add(ref pc, j), ldc, ref pbias, biasKind, j);

@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace QuantGen.Kernels
 {
@@ -8,6 +10,11 @@ namespace QuantGen.Kernels
         public static void Max2D(ReadOnlySpan<float> x, Span<float> y, int planes, int h, int wd, int oh, int ow,
             int kh, int kw, int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft)
         {
+            if (padTop == 0 && padLeft == 0 && dilH == 1 && dilW == 1 && (oh - 1) * strideH + kh <= h && (ow - 1) * strideW + kw <= wd)
+            {
+                MaxValid(x, y, planes, h, wd, oh, ow, kh, kw, strideH, strideW);
+                return;
+            }
             for (int p = 0; p < planes; p++)
             {
                 var src = x.Slice(p * h * wd, h * wd);
@@ -30,6 +37,37 @@ namespace QuantGen.Kernels
                             }
                         }
                         dst[oy * ow + ox] = m;
+                    }
+                }
+            }
+        }
+
+        /// <summary>Max pooling where every window lies inside the input (no padding, no dilation): no bounds checks per tap.</summary>
+        private static void MaxValid(ReadOnlySpan<float> x, Span<float> y, int planes, int h, int wd, int oh, int ow, int kh, int kw, int strideH, int strideW)
+        {
+            if (x.Length < planes * h * wd || y.Length < planes * oh * ow) throw new ArgumentException("pool operand too small");
+            ref float px = ref MemoryMarshal.GetReference(x);
+            ref float py = ref MemoryMarshal.GetReference(y);
+            for (int p = 0; p < planes; p++)
+            {
+                ref float src = ref Unsafe.Add(ref px, p * h * wd);
+                ref float dst = ref Unsafe.Add(ref py, p * oh * ow);
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        ref float w0 = ref Unsafe.Add(ref src, oy * strideH * wd + ox * strideW);
+                        float m = w0;
+                        for (int i = 0; i < kh; i++)
+                        {
+                            ref float row = ref Unsafe.Add(ref w0, i * wd);
+                            for (int j = 0; j < kw; j++)
+                            {
+                                float v = Unsafe.Add(ref row, j);
+                                if (v > m || float.IsNaN(v)) m = v;
+                            }
+                        }
+                        Unsafe.Add(ref dst, oy * ow + ox) = m;
                     }
                 }
             }
