@@ -40,9 +40,11 @@ namespace QuantGen.Tests.Infrastructure
     {
         private static readonly ConcurrentDictionary<Type, Lazy<Dictionary<string, (OpCase Case, ModelBatch.Entry Entry)>>> s_suites = new();
 
-        public static void Check(Type suite, Func<IReadOnlyList<OpCase>> cases, string name)
-        {
-            var compiled = s_suites.GetOrAdd(suite, _ => new Lazy<Dictionary<string, (OpCase, ModelBatch.Entry)>>(() =>
+        /// <summary>The compiled model of one case (compiling the suite on first use).</summary>
+        public static ModelBatch.Entry Entry(Type suite, Func<IReadOnlyList<OpCase>> cases, string name) => Compiled(suite, cases)[name].Entry;
+
+        private static Dictionary<string, (OpCase Case, ModelBatch.Entry Entry)> Compiled(Type suite, Func<IReadOnlyList<OpCase>> cases) =>
+            s_suites.GetOrAdd(suite, _ => new Lazy<Dictionary<string, (OpCase, ModelBatch.Entry)>>(() =>
             {
                 var list = cases();
                 var dup = list.GroupBy(c => c.Name).FirstOrDefault(g => g.Count() > 1);
@@ -51,7 +53,10 @@ namespace QuantGen.Tests.Infrastructure
                 ModelBatch.Compile(entries);
                 return list.Select((c, i) => (c, entries[i])).ToDictionary(p => p.c.Name, p => (p.c, p.Item2));
             })).Value;
-            var (c, entry) = compiled[name];
+
+        public static void Check(Type suite, Func<IReadOnlyList<OpCase>> cases, string name)
+        {
+            var (c, entry) = Compiled(suite, cases)[name];
             Assert.True(entry.Ready, $"{name}: QuantGen could not compile the model: {entry.Failure}");
             var expected = Ort.Run(c.Model, c.Inputs);
             var plan = entry.Plan!;
