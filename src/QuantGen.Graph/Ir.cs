@@ -51,6 +51,9 @@ namespace QuantGen.Graph
         /// <summary>The opset version of this node's domain in force for the model.</summary>
         public int Opset { get; set; }
 
+        /// <summary>The precision and quantization parameters decided for this node (null: float32).</summary>
+        public Quantization.LayerQuantization? Quantization { get; set; }
+
         /// <summary>Activation fused into this node's epilogue by the fusion pass (op type, attributes).</summary>
         public Node? FusedActivation { get; set; }
 

@@ -1,0 +1,47 @@
+using System;
+using System.Collections.Generic;
+
+namespace QuantGen.Graph.Quantization
+{
+    /// <summary>Affine quantization of an activation tensor: real = Scale * (q - ZeroPoint), q in [0, 255].</summary>
+    public sealed record ActivationQuant(float Scale, int ZeroPoint)
+    {
+        /// <summary>The uint8 parameters covering [min, max] (widened to include 0 so zero is exact).</summary>
+        public static ActivationQuant FromRange(double min, double max)
+        {
+            min = Math.Min(min, 0);
+            max = Math.Max(max, 0);
+            if (max - min < 1e-30) return new ActivationQuant(1f, 0);
+            float scale = (float)((max - min) / 255.0);
+            int zp = (int)Math.Round(-min / scale, MidpointRounding.ToEven);
+            return new ActivationQuant(scale, Math.Max(0, Math.Min(255, zp)));
+        }
+    }
+
+    /// <summary>
+    /// The precision decided for one layer and its quantization parameters, as plain data. Decided in one place
+    /// (<see cref="QuantizationPlanner"/>); emitters only read it.
+    /// </summary>
+    public sealed class LayerQuantization
+    {
+        public LayerQuantization(Node node, Precision precision, string reason)
+        {
+            Node = node; Precision = precision; Reason = reason;
+        }
+
+        public Node Node { get; }
+        public Precision Precision { get; }
+        /// <summary>Why this precision was chosen (shown in the generated code's comment and the report).</summary>
+        public string Reason { get; }
+        /// <summary>The layer's constant weights quantized (null for a float layer).</summary>
+        public QuantizedTensor? Weights { get; set; }
+        /// <summary>Static parameters of the layer's input (null: measured per call at run time, i.e. dynamic).</summary>
+        public ActivationQuant? Input { get; set; }
+        /// <summary>Static parameters of the layer's output when it stays in uint8 (null: float output).</summary>
+        public ActivationQuant? Output { get; set; }
+        /// <summary>MSE of the quantized weights against the float weights.</summary>
+        public double WeightMse { get; set; }
+        /// <summary>Multiply-accumulates per call.</summary>
+        public long Macs { get; set; }
+    }
+}

@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace QuantGen.Graph.Quantization
+{
+    /// <summary>
+    /// Decides each layer's precision and quantization parameters, in one place. Today's rule: with Precision=Int8,
+    /// every Conv (1-D/2-D), Gemm and MatMul whose weights are constant runs in int8 with symmetric per-channel (or
+    /// per-tensor) weights; activations are quantized per call (dynamic) unless calibrated ranges are given (static).
+    /// Everything else runs in float32. The result is stored on each node (<see cref="Node.Quantization"/>).
+    /// </summary>
+    public static class QuantizationPlanner
+    {
+        public static void Decide(Graph g, QuantizationOptions options, IReadOnlyDictionary<Value, (double Min, double Max)>? ranges = null)
+        {
+            foreach (var n in g.AllNodes()) n.Quantization = null;
+            if (options.Precision == Precision.Float32) return;
+            foreach (var n in g.AllNodes())
+            {
+                if (n.Domain.Length != 0) continue;
+                int axis = WeightAxis(n);
+                if (axis == int.MinValue) continue;
+                var w = n.Input(1)!.Constant!;
+                var q = new LayerQuantization(n, Precision.Int8, options.Activations == ActivationMode.Static && ranges != null
+                    ? "int8 weights and calibrated activations" : "int8 weights, activations quantized per call");
+                q.Weights = QuantizedTensor.Symmetric(w, options.Weights == WeightGranularity.PerChannel ? axis : -1);
+                q.WeightMse = q.Weights.MeanSquaredError(w);
+                q.Macs = Macs(n);
+                if (options.Activations == ActivationMode.Static && ranges != null)
+                {
+                    if (ranges.TryGetValue(n.Input(0)!, out var r)) q.Input = ActivationQuant.FromRange(r.Min, r.Max);
+                    if (ranges.TryGetValue(n.Outputs[0], out var o)) q.Output = ActivationQuant.FromRange(o.Min, o.Max);
+                }
+                n.Quantization = q;
+            }
+        }
+
+        /// <summary>The output-channel axis of the layer's constant weight, or int.MinValue when the layer is not quantized.</summary>
+        public static int WeightAxis(Node n)
+        {
+            var w = n.Input(1);
+            if (w?.Constant == null || w.Type != DataType.Float || n.Input(0)?.Type != DataType.Float) return int.MinValue;
+            switch (n.OpType)
+            {
+                case "Conv":
+                    return w.Shape!.Length is 3 or 4 ? 0 : int.MinValue;
+                case "Gemm":
+                    if (n.GetInt("transA", 0) != 0) return int.MinValue;
+                    return n.GetInt("transB", 0) != 0 ? 0 : 1;
+                case "MatMul":
+                    return w.Shape!.Length == 2 ? 1 : int.MinValue;
+                default:
+                    return int.MinValue;
+            }
+        }
+
+        private static long Macs(Node n)
+        {
+            var y = n.Outputs[0].Shape!;
+            var w = n.Input(1)!.Shape!;
+            long outputs = 1;
+            foreach (var d in y) outputs *= d;
+            switch (n.OpType)
+            {
+                case "Conv":
+                {
+                    long per = 1;
+                    for (int i = 1; i < w.Length; i++) per *= w[i];
+                    return outputs * per;
+                }
+                case "Gemm":
+                    return outputs * (n.GetInt("transB", 0) != 0 ? w[1] : w[0]);
+                default:
+                    return outputs * w[0];
+            }
+        }
+    }
+}
