@@ -45,6 +45,9 @@ namespace QuantGen.CodeGen
 
         public string Elem(DataType t) => DataTypes.CSharpName(t);
 
+        /// <summary>A local variable name unique in the generated method (several nodes may need the same kind of local).</summary>
+        public string Local(string baseName) => _emitter.UniqueLocal(baseName);
+
         /// <summary>The fused activation as (kind, a, b) kernel arguments: kind 0 none, 1 Relu, 2 LeakyRelu(a), 3 Clip(a, b).</summary>
         public string ActivationArgs()
         {

@@ -33,6 +33,15 @@ namespace QuantGen.CodeGen
 
         internal void UseKernel(string name) => _kernels.Add(name);
 
+        private readonly Dictionary<string, int> _locals = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        internal string UniqueLocal(string baseName)
+        {
+            _locals.TryGetValue(baseName, out var count);
+            _locals[baseName] = count + 1;
+            return baseName + count.ToString(CultureInfo.InvariantCulture);
+        }
+
         public string Emit()
         {
             bool single = _plan.Inputs.Count == 1 && _plan.Outputs.Count == 1;

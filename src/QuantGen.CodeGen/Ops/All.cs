@@ -19,6 +19,8 @@ namespace QuantGen.CodeGen.Ops
                 new Transpose(), new Concat(), new Slice(), new Gather(), new Cast(), new ShapeOp(false), new ShapeOp(true),
                 new ConstantOfShape(), new ConstantOp(), new Expand(), new Where(), new Clip(),
                 new Softmax(false), new Softmax(true), new BatchNormalization(), new If(),
+                new QuantizeLinear(), new DequantizeLinear(), new DynamicQuantizeLinear(), new MatMulInteger(), new ConvInteger(),
+                new QLinearMatMul(), new QLinearConv(),
             };
             ops.AddRange(Unary.Create());
             ops.AddRange(Binary.Create());

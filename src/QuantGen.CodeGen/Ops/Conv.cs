@@ -19,10 +19,10 @@ namespace QuantGen.CodeGen.Ops
             public bool Pointwise => KH == 1 && KW == 1 && SH == 1 && SW == 1 && PadTop == 0 && PadLeft == 0 && OH == H && OW == W;
         }
 
-        internal static Geometry Resolve(Node n)
+        internal static Geometry Resolve(Node n, int weightInput = 1)
         {
             var x = ShapeOf(n, 0);
-            var w = ShapeOf(n, 1);
+            var w = ShapeOf(n, weightInput);
             int spatial = x.Length - 2;
             if (spatial < 1 || spatial > 2)
                 throw Unsupported(n, $"{spatial}-D convolution is not supported (input {Shapes.Format(x)}); supported: 1-D and 2-D");

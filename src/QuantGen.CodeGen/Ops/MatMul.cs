@@ -14,7 +14,7 @@ namespace QuantGen.CodeGen.Ops
     {
         public override string OpType => "MatMul";
 
-        private sealed class Dims
+        internal sealed class Dims
         {
             public int M, N, K;
             public int[] Batch = Array.Empty<int>();
@@ -22,10 +22,10 @@ namespace QuantGen.CodeGen.Ops
             public int[] OutShape = Array.Empty<int>();
         }
 
-        private static Dims Resolve(Node n)
+        internal static Dims Resolve(Node n, int bInput = 1)
         {
             var a = ShapeOf(n, 0);
-            var b = ShapeOf(n, 1);
+            var b = ShapeOf(n, bInput);
             if (a.Length == 0 || b.Length == 0) throw Invalid(n, "MatMul operands must have rank >= 1");
             var a2 = a.Length == 1 ? new[] { 1, a[0] } : a;
             var b2 = b.Length == 1 ? new[] { b[0], 1 } : b;
