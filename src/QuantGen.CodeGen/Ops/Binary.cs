@@ -96,6 +96,8 @@ namespace QuantGen.CodeGen.Ops
                 for (int d = idx.Length - 1; d >= 0; d--) { if (++idx[d] < outShape[d]) break; idx[d] = 0; }
             }
             if (_kind == Kind.Compare) return new[] { new TensorData(DataType.Bool, outShape, boolOut) };
+            if (n.FusedActivation != null && floating)
+                for (int i = 0; i < size; i++) accD[i] = Reference.Activate(n.FusedActivation, (float)accD[i]);
             return new[] { floating ? TensorData.FromDoubles(outType, outShape, accD) : TensorData.FromLongs(outType, outShape, accL) };
         }
 

@@ -64,6 +64,13 @@ namespace QuantGen.CodeGen.Ops
             SetOutput(n, 0, DataType.Float, g.Is1D ? new[] { g.Batch, g.Cout, g.OW } : new[] { g.Batch, g.Cout, g.OH, g.OW });
         }
 
+        public override TensorData[]? Fold(Node n)
+        {
+            var g = Resolve(n);
+            var y = Reference.Conv(In(n, 0).Constant!.ToFloats(), In(n, 1).Constant!.ToFloats(), n.Input(2)?.Constant?.ToFloats(), g, n.FusedActivation);
+            return new[] { Reference.Float(n.Outputs[0].Shape!, y) };
+        }
+
         public override long ScratchBytes(Node n)
         {
             var g = Resolve(n);

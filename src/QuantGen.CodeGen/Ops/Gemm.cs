@@ -38,6 +38,23 @@ namespace QuantGen.CodeGen.Ops
             SetOutput(n, 0, DataType.Float, new[] { m, nn });
         }
 
+        public override TensorData[]? Fold(Node n)
+        {
+            var (m, nn, k) = Dims(n);
+            bool ta = n.GetInt("transA", 0) != 0, tb = n.GetInt("transB", 0) != 0;
+            float alpha = n.GetFloat("alpha", 1f), beta = n.GetFloat("beta", 1f);
+            var a = In(n, 0).Constant!.ToFloats();
+            var b = In(n, 1).Constant!.ToFloats();
+            var a2 = ta ? Enumerable.Range(0, m * k).Select(i => a[(i % k) * m + i / k]).ToArray() : a;
+            var b2 = tb ? Enumerable.Range(0, k * nn).Select(i => b[(i % nn) * k + i / nn]).ToArray() : b;
+            var y = Reference.MatMul(a2, b2, new[] { 0 }, new[] { 0 }, m, nn, k, null, null);
+            var c = n.Input(2)?.Constant;
+            var cIdx = c == null ? null : Transpose.StridedIndices(0, new[] { m, nn }, Shapes.BroadcastStrides(c.Shape, new[] { m, nn }));
+            for (int i = 0; i < y.Length; i++)
+                y[i] = Reference.Activate(n.FusedActivation, alpha * y[i] + (c == null ? 0f : beta * (float)c.GetDouble(cIdx![i])));
+            return new[] { Reference.Float(new[] { m, nn }, y) };
+        }
+
         public override bool AcceptsActivation(Node node) => true;
 
         public override long ScratchBytes(Node n)

@@ -62,6 +62,14 @@ namespace QuantGen.CodeGen.Ops
             SetOutput(n, 0, DataType.Float, Resolve(n).OutShape);
         }
 
+        public override TensorData[]? Fold(Node n)
+        {
+            var d = Resolve(n);
+            var y = Reference.MatMul(In(n, 0).Constant!.ToFloats(), In(n, 1).Constant!.ToFloats(), d.AOffsets, d.BOffsets, d.M, d.N, d.K,
+                n.Input(2)?.Constant?.ToFloats(), n.FusedActivation);
+            return new[] { Reference.Float(d.OutShape, y) };
+        }
+
         public override bool AcceptsActivation(Node n) => true;
 
         public override string Describe(Node n)

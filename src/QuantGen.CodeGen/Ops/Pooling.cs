@@ -69,6 +69,9 @@ namespace QuantGen.CodeGen.Ops
             base.Infer(n);
         }
 
+        public override TensorData[]? Fold(Node n) =>
+            new[] { Reference.Float(n.Outputs[0].Shape!, Reference.Pool(In(n, 0).Constant!.ToFloats(), Resolve(n), true, false)) };
+
         public override void Emit(EmitContext ctx)
         {
             var g = Resolve(ctx.Node);
@@ -79,6 +82,9 @@ namespace QuantGen.CodeGen.Ops
     internal sealed class AveragePool : PoolBase
     {
         public override string OpType => "AveragePool";
+
+        public override TensorData[]? Fold(Node n) =>
+            new[] { Reference.Float(n.Outputs[0].Shape!, Reference.Pool(In(n, 0).Constant!.ToFloats(), Resolve(n), false, n.GetInt("count_include_pad", 0) != 0)) };
 
         public override void Emit(EmitContext ctx)
         {
@@ -101,6 +107,13 @@ namespace QuantGen.CodeGen.Ops
             var x = ShapeOf(n, 0);
             if (x.Length < 3) throw Invalid(n, $"input {Shapes.Format(x)} needs rank >= 3");
             SetOutput(n, 0, DataType.Float, x.Select((d, i) => i < 2 ? d : 1).ToArray());
+        }
+
+        public override TensorData[]? Fold(Node n)
+        {
+            var x = ShapeOf(n, 0);
+            var y = Reference.Reduce(In(n, 0).Constant!.ToFloats(), x[0] * x[1], OpUtil.Prod(x.Skip(2)), 1, _max ? 2 : 1);
+            return new[] { Reference.Float(n.Outputs[0].Shape!, y) };
         }
 
         public override void Emit(EmitContext ctx)

@@ -64,6 +64,22 @@ namespace QuantGen.CodeGen.Ops
             SetOutput(n, 0, DataType.Float, Resolve(n).OutShape);
         }
 
+        public override TensorData[]? Fold(Node n)
+        {
+            var p = Resolve(n);
+            var x = In(n, 0).Constant!.ToFloats();
+            if (p.Identity) return new[] { Reference.Float(p.OutShape, x) };
+            if (!p.Contiguous)
+            {
+                var shape = ShapeOf(n, 0);
+                var perm = Enumerable.Range(0, shape.Length).Where(i => !p.Axes.Contains(i)).Concat(p.Axes).ToArray();
+                var xs = Shapes.Strides(shape);
+                var idx = Transpose.StridedIndices(0, perm.Select(a => shape[a]).ToArray(), perm.Select(a => xs[a]).ToArray());
+                x = idx.Select(i => x[i]).ToArray();
+            }
+            return new[] { Reference.Float(p.OutShape, Reference.Reduce(x, p.Outer, p.N, p.Inner, _kind)) };
+        }
+
         public override long ScratchBytes(Node n)
         {
             var p = Resolve(n);
@@ -118,16 +134,28 @@ namespace QuantGen.CodeGen.Ops
             SetOutput(n, 0, DataType.Float, x);
         }
 
+        private (int Outer, int Len, int Inner) Layout(Node n)
+        {
+            var x = ShapeOf(n, 0);
+            int axis = Shapes.Axis(n.GetInt("axis", n.Opset < 13 ? 1 : -1), x.Length);
+            int outer = OpUtil.Prod(x.Take(axis));
+            return n.Opset < 13 ? (outer, OpUtil.Prod(x.Skip(axis)), 1) : (outer, x[axis], OpUtil.Prod(x.Skip(axis + 1)));
+        }
+
+        public override TensorData[]? Fold(Node n)
+        {
+            var x = In(n, 0).Constant!.ToFloats();
+            if (x.Length == 1 && ShapeOf(n, 0).Length == 0) return new[] { Reference.Float(Array.Empty<int>(), new[] { _log ? 0f : 1f }) };
+            var (outer, len, inner) = Layout(n);
+            return new[] { Reference.Float(ShapeOf(n, 0), Reference.Softmax(x, outer, len, inner, _log)) };
+        }
+
         public override void Emit(EmitContext ctx)
         {
             var n = ctx.Node;
             var x = ShapeOf(n, 0);
             if (x.Length == 0) { ctx.W.Line($"{ctx.Out(0)}[0] = {(_log ? "0f" : "1f")};"); return; }
-            int axis = Shapes.Axis(n.GetInt("axis", n.Opset < 13 ? 1 : -1), x.Length);
-            int outer = OpUtil.Prod(x.Take(axis));
-            int len, inner;
-            if (n.Opset < 13) { len = OpUtil.Prod(x.Skip(axis)); inner = 1; }
-            else { len = x[axis]; inner = OpUtil.Prod(x.Skip(axis + 1)); }
+            var (outer, len, inner) = Layout(n);
             ctx.W.Line($"{ctx.Kernel("Reduce")}.Softmax({ctx.In(0)}, {ctx.Out(0)}, {outer}, {len}, {inner}, {(_log ? "true" : "false")});");
         }
     }
@@ -148,6 +176,24 @@ namespace QuantGen.CodeGen.Ops
             for (int i = 1; i < n.Outputs.Count; i++)
                 if (!n.Outputs[i].Name.Contains("__unused")) throw Unsupported(n, "training outputs (running mean/var) are not supported");
             SetOutput(n, 0, DataType.Float, x);
+        }
+
+        public override TensorData[]? Fold(Node n)
+        {
+            var x = ShapeOf(n, 0);
+            var v = In(n, 0).Constant!.ToFloats();
+            var scale = In(n, 1).Constant!.ToFloats(); var bias = In(n, 2).Constant!.ToFloats();
+            var mean = In(n, 3).Constant!.ToFloats(); var variance = In(n, 4).Constant!.ToFloats();
+            float eps = n.GetFloat("epsilon", 1e-5f);
+            int spatial = OpUtil.Prod(x.Skip(2));
+            var y = new float[v.Length];
+            for (int i = 0; i < v.Length; i++)
+            {
+                int c = i / spatial % x[1];
+                float s = scale[c] / (float)Math.Sqrt(variance[c] + eps);
+                y[i] = v[i] * s + (bias[c] - mean[c] * s);
+            }
+            return new[] { Reference.Float(x, y) };
         }
 
         public override void Emit(EmitContext ctx)
