@@ -1,0 +1,145 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace QuantGen.Kernels
+{
+    /// <summary>x86 micro-kernels of <see cref="QGemm"/> (layouts and the no-saturation argument: QGemm.cs).</summary>
+    internal static partial class QGemm
+    {
+        // AVX2: vpmaddubsw(|a'|, vpsignb(b, a')) -> int16 pairs (<= 32512), vpmaddwd with ones -> int32 per column.
+        // Packed A: per k-group and row 8 bytes: a'0..a'3, |a'0|..|a'3|.
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Avx2Kernel4x16(ref byte ap, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
+        {
+            var ones = Vector256.Create((short)1);
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+            for (int g = 0; g < kg; g++)
+            {
+                var b0 = Vector256.LoadUnsafe(ref bp);
+                var b1 = Vector256.LoadUnsafe(ref bp, 32);
+                var s = Vector256.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsSByte();
+                var u = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 4))).AsByte();
+                c00 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(b0, s)), ones);
+                c01 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(b1, s)), ones);
+                s = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 8))).AsSByte();
+                u = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 12))).AsByte();
+                c10 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(b0, s)), ones);
+                c11 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(b1, s)), ones);
+                s = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 16))).AsSByte();
+                u = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 20))).AsByte();
+                c20 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(b0, s)), ones);
+                c21 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(b1, s)), ones);
+                s = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 24))).AsSByte();
+                u = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 28))).AsByte();
+                c30 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(b0, s)), ones);
+                c31 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(b1, s)), ones);
+                bp = ref Unsafe.Add(ref bp, 64);
+                ap = ref Unsafe.Add(ref ap, 32);
+            }
+            var z = Vector256.Create(zc);
+            var cs0 = Vector256.LoadUnsafe(ref cs) * z;
+            var cs1 = Vector256.LoadUnsafe(ref cs, 8) * z;
+            (c00 + cs0).StoreUnsafe(ref dst); (c01 + cs1).StoreUnsafe(ref dst, 8);
+            (c10 + cs0).StoreUnsafe(ref dst, (nuint)ldd); (c11 + cs1).StoreUnsafe(ref dst, (nuint)ldd + 8);
+            (c20 + cs0).StoreUnsafe(ref dst, (nuint)(2 * ldd)); (c21 + cs1).StoreUnsafe(ref dst, (nuint)(2 * ldd) + 8);
+            (c30 + cs0).StoreUnsafe(ref dst, (nuint)(3 * ldd)); (c31 + cs1).StoreUnsafe(ref dst, (nuint)(3 * ldd) + 8);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Avx2Kernel1x16(ref byte ap, int gstride, int kg, ref sbyte bp, ref int cs, int zc, ref int dst)
+        {
+            var ones = Vector256.Create((short)1);
+            Vector256<int> c0 = default, c1 = default, d0 = default, d1 = default;
+            int g = 0;
+            for (; g <= kg - 2; g += 2)
+            {
+                var s = Vector256.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsSByte();
+                var u = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 4))).AsByte();
+                c0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(Vector256.LoadUnsafe(ref bp), s)), ones);
+                c1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(Vector256.LoadUnsafe(ref bp, 32), s)), ones);
+                ap = ref Unsafe.Add(ref ap, gstride);
+                s = Vector256.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsSByte();
+                u = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 4))).AsByte();
+                d0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(Vector256.LoadUnsafe(ref bp, 64), s)), ones);
+                d1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(Vector256.LoadUnsafe(ref bp, 96), s)), ones);
+                ap = ref Unsafe.Add(ref ap, gstride);
+                bp = ref Unsafe.Add(ref bp, 128);
+            }
+            if (g < kg)
+            {
+                var s = Vector256.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsSByte();
+                var u = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 4))).AsByte();
+                c0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(Vector256.LoadUnsafe(ref bp), s)), ones);
+                c1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Avx2.Sign(Vector256.LoadUnsafe(ref bp, 32), s)), ones);
+            }
+            var z = Vector256.Create(zc);
+            (c0 + d0 + Vector256.LoadUnsafe(ref cs) * z).StoreUnsafe(ref dst);
+            (c1 + d1 + Vector256.LoadUnsafe(ref cs, 8) * z).StoreUnsafe(ref dst, 8);
+        }
+
+        // AVX-512BW: exact widening, vpmovsxbw(b) x broadcast int16 (a0..a3) with vpmaddwd -> two int32 partials per column
+        // (k0+k1, k2+k3), folded at the end with vpermt2d. Packed A: per k-group and row 4 x int16.
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Avx512Kernel4x16(ref byte ap, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
+        {
+            Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+            for (int g = 0; g < kg; g++)
+            {
+                var w0 = Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref bp));
+                var w1 = Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref bp, 32));
+                var x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref ap)).AsInt16();
+                c00 += Avx512BW.MultiplyAddAdjacent(w0, x); c01 += Avx512BW.MultiplyAddAdjacent(w1, x);
+                x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref ap, 8))).AsInt16();
+                c10 += Avx512BW.MultiplyAddAdjacent(w0, x); c11 += Avx512BW.MultiplyAddAdjacent(w1, x);
+                x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref ap, 16))).AsInt16();
+                c20 += Avx512BW.MultiplyAddAdjacent(w0, x); c21 += Avx512BW.MultiplyAddAdjacent(w1, x);
+                x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref ap, 24))).AsInt16();
+                c30 += Avx512BW.MultiplyAddAdjacent(w0, x); c31 += Avx512BW.MultiplyAddAdjacent(w1, x);
+                bp = ref Unsafe.Add(ref bp, 64);
+                ap = ref Unsafe.Add(ref ap, 32);
+            }
+            var zcs = Vector512.LoadUnsafe(ref cs) * Vector512.Create(zc);
+            Fold512(c00, c01, zcs).StoreUnsafe(ref dst);
+            Fold512(c10, c11, zcs).StoreUnsafe(ref dst, (nuint)ldd);
+            Fold512(c20, c21, zcs).StoreUnsafe(ref dst, (nuint)(2 * ldd));
+            Fold512(c30, c31, zcs).StoreUnsafe(ref dst, (nuint)(3 * ldd));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Avx512Kernel1x16(ref byte ap, int gstride, int kg, ref sbyte bp, ref int cs, int zc, ref int dst)
+        {
+            Vector512<int> c0 = default, c1 = default, d0 = default, d1 = default;
+            int g = 0;
+            for (; g <= kg - 2; g += 2)
+            {
+                var x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref ap)).AsInt16();
+                c0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref bp)), x);
+                c1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref bp, 32)), x);
+                x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref ap, gstride))).AsInt16();
+                d0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref bp, 64)), x);
+                d1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref bp, 96)), x);
+                ap = ref Unsafe.Add(ref ap, 2 * gstride);
+                bp = ref Unsafe.Add(ref bp, 128);
+            }
+            if (g < kg)
+            {
+                var x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref ap)).AsInt16();
+                c0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref bp)), x);
+                c1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref bp, 32)), x);
+            }
+            Fold512(c0 + d0, c1 + d1, Vector512.LoadUnsafe(ref cs) * Vector512.Create(zc)).StoreUnsafe(ref dst);
+        }
+
+        /// <summary>Columns 0-7 as (k0+k1, k2+k3) pairs in lo, 8-15 in hi -> the 16 column sums, plus the zero-point term.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> Fold512(Vector512<int> lo, Vector512<int> hi, Vector512<int> zcs)
+        {
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+            return Avx512F.PermuteVar16x32x2(lo, even, hi) + Avx512F.PermuteVar16x32x2(lo, odd, hi) + zcs;
+        }
+    }
+}

@@ -1,0 +1,322 @@
+// quantgen-kernel-uses: QGemm.X86, QGemm.Arm, QGemm.Portable, Requantize
+using System;
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace QuantGen.Kernels
+{
+    /// <summary>
+    /// Int8 GEMM: C[m,n] = sum_k (A[m,k] - zeroA) * B[k,n], A uint8 activations (row-major, leading dimension lda), B int8
+    /// weights in [-127, 127] packed once at build time. Paths (one file each): scalar (<see cref="Reference"/>), portable
+    /// Vector128, AVX2, AVX-512BW, AdvSimd, AdvSimd+Dp; all equal the reference bit for bit (int32 sums wrap identically).
+    /// </summary>
+    /// <remarks>
+    /// <para><b>Packed B</b> (the same bytes for every path, so the build packs without knowing the target ISA):
+    /// columns in panels of <see cref="NR"/> = 16, k in groups of <see cref="KR"/> = 4, zero padded to K4 = roundup(k, 4)
+    /// and roundup(n, 16): byte (p, j) is at <c>(j / 16) * K4 * 16 + (p / 4) * 64 + (j % 16) * 4 + p % 4</c>, i.e. each
+    /// k-group of a panel is 64 bytes, four consecutive k of one column side by side (the operand shape of vpmaddubsw
+    /// pairs + vpmaddwd, of vpmovsxbw + vpmaddwd, and of SDOT). Column sums of B (int32, zero padded to roundup(n, 16)) are
+    /// a separate array computed by <see cref="Pack"/>, so the zero point is hoisted out of the inner loop:
+    /// sum_k (a - zA) b = sum_k a b - zA * colSum.</para>
+    /// <para><b>A</b> is repacked per block of <see cref="MR"/> = 4 rows into a small buffer as k-groups
+    /// <c>[K4/4][rows][element]</c> in the form the path multiplies (a ^ 0x80 and |a ^ 0x80| for AVX2, a ^ 0x80 for
+    /// AdvSimd/Dp, a as int16 for AVX-512 and Vector128), with the k padding set to zero; the micro-kernels compute
+    /// 4 x 16 tiles (M &gt;= 4) or 1 x 16 tiles (GEMV and leftover rows).</para>
+    /// <para><b>No saturation.</b> The AVX2, AdvSimd and Dp paths multiply a' = a - 128 in [-128, 127] (so sum a b =
+    /// sum a' b + 128 colSum). AVX2 uses vpmaddubsw(|a'|, sign(b, a')): |a'| &lt;= 128 and |b| &lt;= 127 make each int16 pair sum
+    /// at most 2 * 128 * 127 = 32512 &lt; 32767, and sign(b, a') never negates -128 because b &gt;= -127 (this is why B must not
+    /// contain -128; <see cref="Pack"/> rejects it). AdvSimd adds two int8 x int8 products in an int16 lane (smull + smlal),
+    /// bounded by the same 32512. AVX-512 widens both operands to int16 (vpmovsxbw + vpmaddwd), exact by construction.</para>
+    /// </remarks>
+    internal static partial class QGemm
+    {
+        public const int NR = 16, KR = 4, MR = 4;
+
+        /// <summary>Column chunk of the fused epilogues: MR x NC int32 accumulators live on the stack (1 KB).</summary>
+        private const int NC = 64;
+
+        private static int RoundUp(int x, int r) => (x + r - 1) / r * r;
+
+        /// <summary>Bytes of packed B for a k x n weight matrix.</summary>
+        public static int PackedLength(int k, int n) => RoundUp(k, KR) * RoundUp(n, NR);
+
+        /// <summary>Length of the column-sum array: n rounded up to 16 (padding is zero).</summary>
+        public static int ColSumsLength(int n) => RoundUp(n, NR);
+
+        /// <summary>Index of B[p, j] in the packed layout (see the class remarks).</summary>
+        public static int PackedIndex(int k, int p, int j) => (j / NR) * RoundUp(k, KR) * NR + (p / KR) * (NR * KR) + (j % NR) * KR + p % KR;
+
+        /// <summary>Packs row-major B (k x n, values in [-127, 127]) and computes its column sums.</summary>
+        public static void Pack(ReadOnlySpan<sbyte> b, int k, int n, Span<sbyte> packed, Span<int> colSums)
+        {
+            if (k < 0 || n < 0 || b.Length < (long)k * n || packed.Length < PackedLength(k, n) || colSums.Length < ColSumsLength(n))
+                throw new ArgumentException("QGemm.Pack: operand too small");
+            packed.Slice(0, PackedLength(k, n)).Clear();
+            colSums.Slice(0, ColSumsLength(n)).Clear();
+            for (int p = 0; p < k; p++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    sbyte v = b[p * n + j];
+                    if (v == sbyte.MinValue) throw new ArgumentException("QGemm weights must be in [-127, 127] (-128 found)", nameof(b));
+                    packed[PackedIndex(k, p, j)] = v;
+                    colSums[j] += v;
+                }
+            }
+        }
+
+        /// <summary>The scalar reference every path is tested against: the definition, written plainly.</summary>
+        public static void Reference(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed, Span<int> c, int ldc)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    int acc = 0;
+                    for (int p = 0; p < k; p++) acc += (a[i * lda + p] - zeroA) * packed[PackedIndex(k, p, j)];
+                    c[i * ldc + j] = acc;
+                }
+            }
+        }
+
+        /// <summary>C (int32, leading dimension ldc) = (A - zeroA) * B.</summary>
+        public static void Run(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
+            ReadOnlySpan<int> colSums, Span<int> c, int ldc) =>
+            RunPath(m, n, k, a, lda, zeroA, packed, colSums, c, ldc, QuantPath.Best);
+
+        /// <summary>
+        /// Dynamic quantization, fused: y[i, j] = clamp((float)C[i, j] * (scaleA * scaleB[j]) + bias[j], lo, hi) (see
+        /// <see cref="Requantization.Dequantize"/>). scaleB has 1 (per tensor) or n elements, bias 0 or n.
+        /// </summary>
+        public static void RunDequantize(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
+            ReadOnlySpan<int> colSums, float scaleA, ReadOnlySpan<float> scaleB, ReadOnlySpan<float> bias, Span<float> y, int ldy, float lo, float hi) =>
+            RunDequantizePath(m, n, k, a, lda, zeroA, packed, colSums, scaleA, scaleB, bias, y, ldy, lo, hi, QuantPath.Best);
+
+        /// <summary>
+        /// Static quantization, fused: y[i, j] = clamp(rule(C[i, j] + bias[j], m0[j], shift[j]) + zeroY, qmin, qmax) as uint8, with
+        /// the rule of <see cref="Requantization.Requantize(int, int, int, int, int, int)"/>. m0/shift have 1 (per tensor) or
+        /// n elements (per channel, from QuantizeMultiplier); bias (int32, already in accumulator units) is empty or n.
+        /// </summary>
+        public static void RunRequantize(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
+            ReadOnlySpan<int> colSums, ReadOnlySpan<int> bias, ReadOnlySpan<int> m0, ReadOnlySpan<int> shift, int zeroY, Span<byte> y, int ldy,
+            int qmin, int qmax) =>
+            RunRequantizePath(m, n, k, a, lda, zeroA, packed, colSums, bias, m0, shift, zeroY, y, ldy, qmin, qmax, QuantPath.Best);
+
+        internal static void RunPath(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
+            ReadOnlySpan<int> colSums, Span<int> c, int ldc, int path)
+        {
+            Check(m, n, k, a, lda, zeroA, packed, colSums, path);
+            if ((long)(m - 1) * ldc + n > c.Length || ldc < n) throw new ArgumentException("QGemm: C too small");
+            var e = new Epilogue { Kind = EpilogueInt32, C = c, Ldy = ldc };
+            Drive(m, n, k, a, lda, zeroA, packed, colSums, ref e, path);
+        }
+
+        internal static void RunDequantizePath(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
+            ReadOnlySpan<int> colSums, float scaleA, ReadOnlySpan<float> scaleB, ReadOnlySpan<float> bias, Span<float> y, int ldy, float lo, float hi, int path)
+        {
+            Check(m, n, k, a, lda, zeroA, packed, colSums, path);
+            if ((long)(m - 1) * ldy + n > y.Length || ldy < n) throw new ArgumentException("QGemm: y too small");
+            if (scaleB.Length != 1 && scaleB.Length < n || !bias.IsEmpty && bias.Length < n) throw new ArgumentException("QGemm: scale or bias too small");
+            var e = new Epilogue { Kind = EpilogueFloat, Y = y, Ldy = ldy, ScaleA = scaleA, ScaleB = scaleB, BiasF = bias, Lo = lo, Hi = hi };
+            Drive(m, n, k, a, lda, zeroA, packed, colSums, ref e, path);
+        }
+
+        internal static void RunRequantizePath(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
+            ReadOnlySpan<int> colSums, ReadOnlySpan<int> bias, ReadOnlySpan<int> m0, ReadOnlySpan<int> shift, int zeroY, Span<byte> y, int ldy,
+            int qmin, int qmax, int path)
+        {
+            Check(m, n, k, a, lda, zeroA, packed, colSums, path);
+            if ((long)(m - 1) * ldy + n > y.Length || ldy < n) throw new ArgumentException("QGemm: y too small");
+            if (m0.Length != shift.Length || m0.Length != 1 && m0.Length < n || !bias.IsEmpty && bias.Length < n)
+                throw new ArgumentException("QGemm: multiplier or bias too small");
+            if (m0.Length == 1 && (shift[0] < Requantization.MinShift || shift[0] > Requantization.MaxShift || m0[0] < 1 << 30))
+                throw new ArgumentException("QGemm: multiplier out of range (use QuantizeMultiplier)");
+            if (qmin < 0 || qmax > 255 || qmin > qmax || zeroY < 0 || zeroY > 255) throw new ArgumentException("QGemm: zero point or clamp outside uint8");
+            var e = new Epilogue { Kind = EpilogueUInt8, Q = y, Ldy = ldy, BiasI = bias, M0 = m0, Shift = shift, ZeroY = zeroY, QMin = qmin, QMax = qmax };
+            Drive(m, n, k, a, lda, zeroA, packed, colSums, ref e, path);
+        }
+
+        private static void Check(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed, ReadOnlySpan<int> colSums, int path)
+        {
+            if (m < 0 || n < 0 || k < 0 || zeroA < 0 || zeroA > 255) throw new ArgumentException("QGemm: bad shape or zero point");
+            if (m > 0 && k > 0 && ((long)(m - 1) * lda + k > a.Length || lda < k)) throw new ArgumentException("QGemm: A too small");
+            if (packed.Length < PackedLength(k, n) || colSums.Length < ColSumsLength(n)) throw new ArgumentException("QGemm: packed B too small");
+            if (!QuantPath.IsSupported(path)) throw new PlatformNotSupportedException("QGemm path " + QuantPath.Name(path));
+        }
+
+        private const int EpilogueInt32 = 0, EpilogueFloat = 1, EpilogueUInt8 = 2;
+
+        /// <summary>What happens to a block of accumulators: stored as int32, dequantized to float or requantized to uint8.</summary>
+        private ref struct Epilogue
+        {
+            public int Kind, Ldy;
+            public Span<int> C;
+            public Span<float> Y;
+            public float ScaleA, Lo, Hi;
+            public ReadOnlySpan<float> ScaleB, BiasF;
+            public Span<byte> Q;
+            public ReadOnlySpan<int> BiasI, M0, Shift;
+            public int ZeroY, QMin, QMax;
+        }
+
+        /// <summary>Bytes per row and k-group in the packed-A buffer of a path.</summary>
+        private static int AElement(int path) => path == QuantPath.ArmDp || path == QuantPath.ArmAdvSimd ? 4 : 8;
+
+        private static void Drive(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
+            ReadOnlySpan<int> colSums, ref Epilogue e, int path)
+        {
+            if (m == 0 || n == 0) return;
+            int kg = (k + KR - 1) / KR, elem = AElement(path), need = kg * MR * elem;
+            // a' = a - 128 paths add 128 * colSum back; the others use a as is.
+            int zc = path == QuantPath.X86Avx2 || path == QuantPath.ArmAdvSimd || path == QuantPath.ArmDp ? 128 - zeroA : -zeroA;
+            byte[]? rented = null;
+            Span<byte> apack = need <= 4096 ? stackalloc byte[4096] : (rented = ArrayPool<byte>.Shared.Rent(need));
+            Span<int> tile = stackalloc int[MR * NC];
+            try
+            {
+                ref sbyte pb = ref MemoryMarshal.GetReference(packed);
+                ref int pcs = ref MemoryMarshal.GetReference(colSums);
+                ref int pt = ref MemoryMarshal.GetReference(tile);
+                int panelBytes = kg * KR * NR;
+                for (int i0 = 0; i0 < m; i0 += MR)
+                {
+                    int rows = Math.Min(MR, m - i0);
+                    ref byte pa = ref MemoryMarshal.GetReference(apack);
+                    if (path != QuantPath.Scalar && k > 0) PackA(a.Slice(i0 * lda), lda, rows, k, kg, apack, path);
+                    if (e.Kind == EpilogueInt32)
+                    {
+                        ref int pc = ref MemoryMarshal.GetReference(e.C);
+                        for (int j = 0; j < n; j += NR)
+                        {
+                            ref sbyte bp = ref Unsafe.Add(ref pb, (j / NR) * panelBytes);
+                            if (j + NR <= n)
+                            {
+                                Tile(path, rows, ref pa, kg, ref bp, ref Unsafe.Add(ref pcs, j), zc, ref Unsafe.Add(ref pc, i0 * e.Ldy + j), e.Ldy, a, i0, lda, k, zeroA, packed, j);
+                            }
+                            else
+                            {
+                                Tile(path, rows, ref pa, kg, ref bp, ref Unsafe.Add(ref pcs, j), zc, ref pt, NR, a, i0, lda, k, zeroA, packed, j);
+                                for (int r = 0; r < rows; r++) tile.Slice(r * NR, n - j).CopyTo(e.C.Slice((i0 + r) * e.Ldy + j));
+                            }
+                        }
+                        continue;
+                    }
+                    for (int j0 = 0; j0 < n; j0 += NC)
+                    {
+                        int w = Math.Min(NC, n - j0);
+                        for (int j = j0; j < j0 + w; j += NR)
+                            Tile(path, rows, ref pa, kg, ref Unsafe.Add(ref pb, (j / NR) * panelBytes), ref Unsafe.Add(ref pcs, j), zc,
+                                ref Unsafe.Add(ref pt, j - j0), NC, a, i0, lda, k, zeroA, packed, j);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            var acc = tile.Slice(r * NC, w);
+                            if (e.Kind == EpilogueFloat)
+                            {
+                                Requantization.DequantizeCore(acc, e.ScaleA, e.ScaleB.Length == 1 ? e.ScaleB : e.ScaleB.Slice(j0, w),
+                                    e.BiasF.IsEmpty ? e.BiasF : e.BiasF.Slice(j0, w), e.Y.Slice((i0 + r) * e.Ldy + j0, w), e.Lo, e.Hi, path);
+                            }
+                            else
+                            {
+                                if (!e.BiasI.IsEmpty) AddBias(acc, e.BiasI.Slice(j0, w));
+                                var dst = e.Q.Slice((i0 + r) * e.Ldy + j0, w);
+                                if (e.M0.Length == 1)
+                                    Requantization.RequantizeCore(acc, e.M0[0], e.Shift[0], default, default, e.ZeroY, dst, e.QMin, e.QMax, 0, 255, path);
+                                else
+                                    Requantization.RequantizeCore(acc, 0, 0, e.M0.Slice(j0, w), e.Shift.Slice(j0, w), e.ZeroY, dst, e.QMin, e.QMax, 0, 255, path);
+                            }
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                if (rented != null) ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        private static void AddBias(Span<int> acc, ReadOnlySpan<int> bias)
+        {
+            int i = 0;
+            if (System.Numerics.Vector.IsHardwareAccelerated)
+            {
+                var va = MemoryMarshal.Cast<int, System.Numerics.Vector<int>>(acc);
+                var vb = MemoryMarshal.Cast<int, System.Numerics.Vector<int>>(bias.Slice(0, acc.Length));
+                for (int v = 0; v < va.Length; v++) va[v] += vb[v];
+                i = va.Length * System.Numerics.Vector<int>.Count;
+            }
+            for (; i < acc.Length; i++) acc[i] += bias[i];
+        }
+
+        /// <summary>Repacks rows [0, rows) of A (k columns) into k-groups in the form the path multiplies (class remarks).</summary>
+        private static void PackA(ReadOnlySpan<byte> a, int lda, int rows, int k, int kg, Span<byte> dst, int path)
+        {
+            int elem = AElement(path), gstride = rows * elem;
+            dst.Slice(0, kg * gstride).Clear();
+            for (int r = 0; r < rows; r++)
+            {
+                var row = a.Slice(r * lda, k);
+                var d = dst.Slice(r * elem);
+                if (path == QuantPath.X86Avx2)
+                {
+                    for (int p = 0; p < k; p++)
+                    {
+                        int s = (sbyte)(row[p] ^ 0x80);
+                        d[(p >> 2) * gstride + (p & 3)] = (byte)s;
+                        d[(p >> 2) * gstride + 4 + (p & 3)] = (byte)Math.Abs(s);
+                    }
+                }
+                else if (elem == 4)
+                {
+                    for (int p = 0; p < k; p++) d[(p >> 2) * gstride + (p & 3)] = (byte)(row[p] ^ 0x80);
+                }
+                else
+                {
+                    var d16 = MemoryMarshal.Cast<byte, short>(dst);
+                    int g16 = gstride / 2, r16 = r * 4;
+                    for (int p = 0; p < k; p++) d16[(p >> 2) * g16 + r16 + (p & 3)] = row[p];
+                }
+            }
+        }
+
+        /// <summary>One tile: rows (1..4) x 16 columns of C at dst (leading dimension ldd), zero-point term included.</summary>
+        private static void Tile(int path, int rows, ref byte ap, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd,
+            ReadOnlySpan<byte> a, int i0, int lda, int k, int zeroA, ReadOnlySpan<sbyte> packed, int j)
+        {
+            int elem = AElement(path);
+            switch (path)
+            {
+                case QuantPath.X86Avx2:
+                    if (rows == MR) { Avx2Kernel4x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
+                    for (int r = 0; r < rows; r++) Avx2Kernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
+                    return;
+                case QuantPath.X86Avx512:
+                    if (rows == MR) { Avx512Kernel4x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
+                    for (int r = 0; r < rows; r++) Avx512Kernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
+                    return;
+                case QuantPath.ArmDp:
+                    if (rows == MR) { DpKernel4x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
+                    for (int r = 0; r < rows; r++) DpKernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
+                    return;
+                case QuantPath.ArmAdvSimd:
+                    for (int r = 0; r < rows; r++) AdvSimdKernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
+                    return;
+                case QuantPath.Portable128:
+                    for (int r = 0; r < rows; r++) PortableKernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
+                    return;
+                default:
+                    // Scalar path: the reference formula on this tile (columns past n hit B's zero padding).
+                    for (int r = 0; r < rows; r++)
+                    {
+                        for (int jj = 0; jj < NR; jj++)
+                        {
+                            int acc = 0;
+                            for (int p = 0; p < k; p++) acc += (a[(i0 + r) * lda + p] - zeroA) * packed[PackedIndex(k, p, j + jj)];
+                            Unsafe.Add(ref dst, r * ldd + jj) = acc;
+                        }
+                    }
+                    return;
+            }
+        }
+    }
+}

@@ -1,0 +1,263 @@
+using System;
+using System.Collections.Generic;
+using QuantGen.Kernels;
+
+namespace QuantGen.Kernels.Tests
+{
+    public class QGemmTests
+    {
+        private const int Sentinel = unchecked((int)0xDEADBEEF);
+
+        /// <summary>Row-major test operands: A (m x k, uint8, lda = k + 3), B (k x n, int8 in [-127, 127]).</summary>
+        private sealed class Problem
+        {
+            public int M, N, K, Lda, ZeroA;
+            public byte[] A = Array.Empty<byte>();
+            public sbyte[] B = Array.Empty<sbyte>();
+            public sbyte[] Packed = Array.Empty<sbyte>();
+            public int[] ColSums = Array.Empty<int>();
+
+            public static Problem Random(int m, int n, int k, int zeroA, int seed, Func<Random, byte>? a = null, Func<Random, sbyte>? b = null)
+            {
+                var rng = new Random(seed);
+                var p = new Problem { M = m, N = n, K = k, Lda = k + 3, ZeroA = zeroA };
+                p.A = new byte[Math.Max(0, (m - 1) * p.Lda + k) + 5]; // + guard bytes past the last row
+                for (int i = 0; i < p.A.Length; i++) p.A[i] = a != null ? a(rng) : (byte)rng.Next(256);
+                p.B = new sbyte[k * n];
+                for (int i = 0; i < p.B.Length; i++) p.B[i] = b != null ? b(rng) : (sbyte)rng.Next(-127, 128);
+                p.Packed = new sbyte[QGemm.PackedLength(k, n)];
+                p.ColSums = new int[QGemm.ColSumsLength(n)];
+                QGemm.Pack(p.B, k, n, p.Packed, p.ColSums);
+                return p;
+            }
+
+            /// <summary>The definition on the unpacked operands (independent of the packed layout).</summary>
+            public int[] Naive()
+            {
+                var c = new int[M * N];
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < N; j++)
+                    {
+                        long acc = 0;
+                        for (int p = 0; p < K; p++) acc += (A[i * Lda + p] - ZeroA) * B[p * N + j];
+                        c[i * N + j] = (int)acc;
+                    }
+                return c;
+            }
+
+            public int[] Reference()
+            {
+                var c = new int[M * N];
+                QGemm.Reference(M, N, K, A, Lda, ZeroA, Packed, c, N);
+                return c;
+            }
+
+            /// <summary>Runs a path into C with ldc = n + 2 and sentinel-filled padding; checks the padding, returns the m x n result.</summary>
+            public int[] Run(int path)
+            {
+                int ldc = N + 2;
+                var c = new int[Math.Max(0, (M - 1) * ldc + N) + 7];
+                Array.Fill(c, Sentinel);
+                QGemm.RunPath(M, N, K, A, Lda, ZeroA, Packed, ColSums, c, ldc, path);
+                var r = new int[M * N];
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < ldc && i * ldc + j < c.Length; j++)
+                    {
+                        if (j < N) r[i * N + j] = c[i * ldc + j];
+                        else Assert.True(c[i * ldc + j] == Sentinel, $"wrote past column {N} in row {i}");
+                    }
+                for (int t = (M - 1) * ldc + N; t < c.Length; t++) Assert.True(t < 0 || c[t] == Sentinel, "wrote past the end of C");
+                return r;
+            }
+
+            public override string ToString() => $"M={M} N={N} K={K} zA={ZeroA}";
+        }
+
+        private static void AssertSame(int[] expected, int[] actual, Problem p, string what)
+        {
+            Assert.Equal(expected.Length, actual.Length);
+            for (int i = 0; i < expected.Length; i++)
+                if (expected[i] != actual[i])
+                    Assert.Fail($"{what} {p}: C[{i / Math.Max(1, p.N)},{i % Math.Max(1, p.N)}] = {actual[i]}, expected {expected[i]}");
+        }
+
+        /// <summary>The (M, N, K) sweep: every M x N from the size list with K cycling through sizes and odd depths, plus a K sweep.</summary>
+        private static IEnumerable<(int M, int N, int K, int Z)> Shapes()
+        {
+            int[] ks = { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 129 };
+            int t = 0;
+            foreach (int m in Paths.Sizes)
+                foreach (int n in Paths.Sizes)
+                {
+                    yield return (m, n, ks[t % ks.Length], Paths.ZeroPoints[t % Paths.ZeroPoints.Length]);
+                    t++;
+                }
+            foreach (int k in new[] { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 255, 256, 257, 576, 1001 })
+                foreach (var (m, n) in new[] { (1, 16), (4, 17), (5, 33), (8, 64) })
+                    yield return (m, n, k, Paths.ZeroPoints[t++ % Paths.ZeroPoints.Length]);
+            foreach (int z in Paths.ZeroPoints) yield return (6, 20, 37, z);
+        }
+
+        [Fact]
+        public void Reference_EqualsNaiveLoopOnRowMajorB_OverTheShapeSweep()
+        {
+            int seed = 1;
+            foreach (var (m, n, k, z) in Shapes())
+            {
+                var p = Problem.Random(m, n, k, z, seed++);
+                AssertSame(p.Naive(), p.Reference(), p, "reference vs naive");
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
+        public void Path_EqualsReference_OverTheShapeSweep(string isa)
+        {
+            int path = Paths.Require(isa);
+            int seed = 1, count = 0;
+            foreach (var (m, n, k, z) in Shapes())
+            {
+                var p = Problem.Random(m, n, k, z, seed++);
+                AssertSame(p.Reference(), p.Run(path), p, isa);
+                count++;
+            }
+            Assert.True(count > 400);
+        }
+
+        [Theory]
+        [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
+        public void Path_ExtremeOperands_DoNotSaturate(string isa)
+        {
+            int path = Paths.Require(isa);
+            foreach (byte av in new byte[] { 0, 255 })
+                foreach (sbyte bv in new sbyte[] { -127, 127 })
+                    foreach (int z in Paths.ZeroPoints)
+                        foreach (var (m, n, k) in new[] { (1, 17, 1024), (5, 33, 1023), (4, 16, 4096) })
+                        {
+                            var p = Problem.Random(m, n, k, z, 7, _ => av, _ => bv);
+                            var expected = new int[m * n];
+                            Array.Fill(expected, k * (av - z) * bv);
+                            AssertSame(expected, p.Reference(), p, "reference closed form");
+                            AssertSame(expected, p.Run(path), p, isa + $" a={av} b={bv}");
+                        }
+        }
+
+        [Theory]
+        [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
+        public void Path_AlternatingExtremes_DoNotSaturate(string isa)
+        {
+            // Adjacent k pairs (what vpmaddubsw adds into one int16) with the largest products of the same sign.
+            int path = Paths.Require(isa);
+            foreach (int z in Paths.ZeroPoints)
+            {
+                var p = Problem.Random(7, 35, 515, z, 3, r => r.Next(2) == 0 ? (byte)0 : (byte)255, r => r.Next(2) == 0 ? (sbyte)-127 : (sbyte)127);
+                AssertSame(p.Reference(), p.Run(path), p, isa);
+            }
+        }
+
+        [Fact]
+        public void Pack_RejectsMinus128()
+        {
+            var b = new sbyte[] { 1, -128, 3, 4 };
+            Assert.Throws<ArgumentException>(() => QGemm.Pack(b, 2, 2, new sbyte[QGemm.PackedLength(2, 2)], new int[QGemm.ColSumsLength(2)]));
+        }
+
+        [Fact]
+        public void Pack_LayoutAndColumnSums()
+        {
+            var p = Problem.Random(1, 19, 6, 0, 5);
+            Assert.Equal(32 * 8, p.Packed.Length);
+            for (int k = 0; k < 8; k++)
+                for (int j = 0; j < 32; j++)
+                    Assert.Equal(k < 6 && j < 19 ? p.B[k * 19 + j] : 0, p.Packed[(j / 16) * 8 * 16 + (k / 4) * 64 + (j % 16) * 4 + k % 4]);
+            for (int j = 0; j < 32; j++)
+            {
+                int s = 0;
+                for (int k = 0; k < 6 && j < 19; k++) s += p.B[k * 19 + j];
+                Assert.Equal(s, p.ColSums[j]);
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
+        public void Path_FusedDequantize_EqualsReferenceThenScalarEpilogue(string isa)
+        {
+            int path = Paths.Require(isa);
+            int seed = 11;
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (1, 70, 33), (4, 16, 64), (5, 65, 17), (9, 130, 40), (3, 7, 5) })
+                foreach (bool perChannel in new[] { false, true })
+                    foreach (bool withBias in new[] { false, true })
+                        foreach (var (lo, hi) in new[] { (float.NegativeInfinity, float.PositiveInfinity), (0f, float.PositiveInfinity), (-0.5f, 6f) })
+                        {
+                            var p = Problem.Random(m, n, k, Paths.ZeroPoints[seed % 7], seed++);
+                            var rng = new Random(seed);
+                            float sa = (float)(rng.NextDouble() * 0.1 + 1e-4);
+                            var sb = new float[perChannel ? n : 1];
+                            for (int j = 0; j < sb.Length; j++) sb[j] = (float)(rng.NextDouble() * 0.02 + 1e-5);
+                            var bias = withBias ? new float[n] : Array.Empty<float>();
+                            for (int j = 0; j < bias.Length; j++) bias[j] = (float)(rng.NextDouble() * 4 - 2);
+                            var c = p.Reference();
+                            int ldy = n + 1;
+                            var y = new float[(m - 1) * ldy + n + 1];
+                            Array.Fill(y, float.NaN);
+                            QGemm.RunDequantizePath(m, n, k, p.A, p.Lda, p.ZeroA, p.Packed, p.ColSums, sa, sb, bias, y, ldy, lo, hi, path);
+                            for (int i = 0; i < m; i++)
+                            {
+                                for (int j = 0; j < n; j++)
+                                {
+                                    float v = c[i * n + j] * (sa * sb[perChannel ? j : 0]) + (withBias ? bias[j] : 0f);
+                                    v = v < lo ? lo : v;
+                                    v = v > hi ? hi : v;
+                                    Assert.True(BitConverter.SingleToInt32Bits(v) == BitConverter.SingleToInt32Bits(y[i * ldy + j]),
+                                        $"{isa} {p} y[{i},{j}] = {y[i * ldy + j]:R}, expected {v:R}");
+                                }
+                                Assert.True(float.IsNaN(y[i * ldy + n]), "wrote past the row");
+                            }
+                        }
+        }
+
+        [Theory]
+        [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
+        public void Path_FusedRequantize_EqualsReferenceThenScalarRule(string isa)
+        {
+            int path = Paths.Require(isa);
+            int seed = 21;
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (1, 70, 33), (4, 16, 64), (5, 65, 17), (9, 130, 40), (3, 7, 5), (2, 200, 300) })
+                foreach (bool perChannel in new[] { false, true })
+                    foreach (bool withBias in new[] { false, true })
+                        foreach (var (qmin, qmax) in new[] { (0, 255), (37, 200) })
+                        {
+                            var p = Problem.Random(m, n, k, Paths.ZeroPoints[seed % 7], seed++);
+                            var rng = new Random(seed);
+                            int ch = perChannel ? n : 1;
+                            var m0 = new int[ch];
+                            var sh = new int[ch];
+                            for (int j = 0; j < ch; j++)
+                            {
+                                // Scales from 2^-20 to 4: around the typical 1e-3 and across the S >= 0.5 (pre-shift) boundary.
+                                double s = Math.Pow(2, rng.NextDouble() * 22 - 20);
+                                (m0[j], sh[j]) = Requantization.QuantizeMultiplier(s);
+                            }
+                            var bias = withBias ? new int[n] : Array.Empty<int>();
+                            for (int j = 0; j < bias.Length; j++) bias[j] = rng.Next(-100000, 100000);
+                            int zy = Paths.ZeroPoints[(seed + 3) % 7];
+                            zy = Math.Clamp(zy, qmin, qmax);
+                            var c = p.Reference();
+                            int ldy = n + 3;
+                            var y = new byte[(m - 1) * ldy + n + 3];
+                            Array.Fill(y, (byte)0xA5);
+                            QGemm.RunRequantizePath(m, n, k, p.A, p.Lda, p.ZeroA, p.Packed, p.ColSums, bias, m0, sh, zy, y, ldy, qmin, qmax, path);
+                            for (int i = 0; i < m; i++)
+                            {
+                                for (int j = 0; j < n; j++)
+                                {
+                                    int jc = perChannel ? j : 0;
+                                    int expected = Requantization.Requantize(c[i * n + j] + (withBias ? bias[j] : 0), m0[jc], sh[jc], zy, qmin, qmax);
+                                    Assert.True(expected == y[i * ldy + j], $"{isa} {p} y[{i},{j}] = {y[i * ldy + j]}, expected {expected}");
+                                }
+                                for (int g = n; g < ldy && i * ldy + g < y.Length; g++) Assert.True(y[i * ldy + g] == 0xA5, "wrote past the row");
+                            }
+                        }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System;
+using QuantGen.Kernels;
+
+namespace QuantGen.Kernels.Tests
+{
+    public class QuantizeDynamicTests
+    {
+        /// <summary>ONNX DynamicQuantizeLinear written out directly (float32 arithmetic, ties to even).</summary>
+        private static (float, byte, byte[]) Onnx(float[] x)
+        {
+            float min = 0f, max = 0f;
+            foreach (float v in x) { min = Math.Min(min, v); max = Math.Max(max, v); }
+            float scale = (max - min) / 255f;
+            var q = new byte[x.Length];
+            if (scale == 0f) return (0f, 0, q);
+            byte zp = (byte)MathF.Round(Math.Clamp(0f - min / scale, 0f, 255f), MidpointRounding.ToEven);
+            for (int i = 0; i < x.Length; i++) q[i] = (byte)Math.Clamp(MathF.Round(x[i] / scale, MidpointRounding.ToEven) + zp, 0f, 255f);
+            return (scale, zp, q);
+        }
+
+        [Theory]
+        [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
+        public void Path_EqualsOnnxFormula(string isa)
+        {
+            int path = Paths.Require(isa);
+            var rng = new Random(8);
+            foreach (int len in new[] { 1, 2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1000 })
+                foreach (var (lo, hi) in new[] { (-1.0, 1.0), (0.0, 6.0), (-3.0, -0.5), (-1e-3, 5.0), (-100.0, 0.01), (0.5, 0.6) })
+                {
+                    var x = new float[len];
+                    for (int i = 0; i < len; i++) x[i] = (float)(lo + rng.NextDouble() * (hi - lo));
+                    Check(x, path, isa);
+                }
+        }
+
+        [Theory]
+        [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
+        public void Path_TiesRoundToEven_AndSpecialRanges(string isa)
+        {
+            int path = Paths.Require(isa);
+            // Range [0, 255]: scale = 1, zero point 0, so x = t + 0.5 must round to the even neighbour.
+            var x = new float[40];
+            for (int i = 0; i < 39; i++) x[i] = i + 0.5f;
+            x[39] = 255f;
+            var (s, z, q) = Check(x, path, isa);
+            Assert.Equal(1f, s);
+            Assert.Equal(0, z);
+            for (int i = 0; i < 39; i++) Assert.Equal(i % 2 == 0 ? i : i + 1, q[i]);
+
+            var allZero = new float[37];
+            var (s0, z0, q0) = Check(allZero, path, isa);
+            Assert.Equal((0f, (byte)0), (s0, z0));
+            Assert.All(q0, v => Assert.Equal(0, v));
+            var (s1, z1, _) = Check(Array.Empty<float>(), path, isa);
+            Assert.Equal((0f, (byte)0), (s1, z1));
+            var negative = new float[33];
+            for (int i = 0; i < negative.Length; i++) negative[i] = -i;
+            Assert.Equal(255, Check(negative, path, isa).Item2);
+            var positive = new float[33];
+            for (int i = 0; i < positive.Length; i++) positive[i] = i;
+            Assert.Equal(0, Check(positive, path, isa).Item2);
+        }
+
+        private static (float, byte, byte[]) Check(float[] x, int path, string isa)
+        {
+            var expected = Onnx(x);
+            var q = new byte[x.Length + 3];
+            Array.Fill(q, (byte)0x77);
+            var (scale, zp) = QuantizeDynamic.RunCore(x, q, path);
+            Assert.True(BitConverter.SingleToInt32Bits(expected.Item1) == BitConverter.SingleToInt32Bits(scale), $"{isa} scale {scale:R} vs {expected.Item1:R}");
+            Assert.Equal(expected.Item2, zp);
+            for (int i = 0; i < x.Length; i++) Assert.True(expected.Item3[i] == q[i], $"{isa} len={x.Length} x[{i}]={x[i]:R}: {q[i]} vs {expected.Item3[i]}");
+            for (int i = x.Length; i < q.Length; i++) Assert.Equal(0x77, q[i]);
+            return (scale, zp, q[..x.Length]);
+        }
+    }
+}
