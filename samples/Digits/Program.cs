@@ -22,33 +22,42 @@ if (images.Length != count * Digits.InputLength)
     return 1;
 }
 
-var scores = new float[Digits.OutputLength];
-int correct = 0;
-for (int i = 0; i < count; i++)
-{
-    Digits.Predict(images.AsSpan(i * Digits.InputLength, Digits.InputLength), scores);
-    if (ArgMax(scores) == labels[i]) correct++;
-}
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"float32 accuracy: {100.0 * correct / count:F2}% ({correct} of {count} digits)"));
-
-// Latency: warm up (tiered JIT settles; no-op under NativeAOT), then time whole passes over the data set.
-for (int i = 0; i < 5 * count; i++) Digits.Predict(images.AsSpan(i % count * Digits.InputLength, Digits.InputLength), scores);
-const int passes = 5;
-var watch = Stopwatch.StartNew();
-for (int p = 0; p < passes; p++)
-    for (int i = 0; i < count; i++)
-        Digits.Predict(images.AsSpan(i * Digits.InputLength, Digits.InputLength), scores);
-watch.Stop();
-double microseconds = watch.Elapsed.TotalMicroseconds / (passes * count);
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mean latency per Predict: {microseconds:F1} us ({passes * count} calls)"));
-
-// Allocations after warm-up: the workspace is allocated once per thread, on its first call.
-const int calls = 20_000;
-long before = GC.GetAllocatedBytesForCurrentThread();
-for (int i = 0; i < calls; i++) Digits.Predict(images.AsSpan(i % count * Digits.InputLength, Digits.InputLength), scores);
-long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"allocated bytes per Predict: {(double)allocated / calls:0.###} ({allocated} bytes over {calls} calls)"));
+Evaluate("float32", Digits.Predict);
+Evaluate("int8", DigitsInt8.Predict);
 return 0;
+
+void Evaluate(string precision, Predictor predict)
+{
+    var scores = new float[Digits.OutputLength];
+    int correct = 0;
+    for (int i = 0; i < count; i++)
+    {
+        predict(images.AsSpan(i * Digits.InputLength, Digits.InputLength), scores);
+        if (ArgMax(scores) == labels[i]) correct++;
+    }
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{precision} accuracy: {100.0 * correct / count:F2}% ({correct} of {count} digits)"));
+
+    // Latency: warm up (tiered JIT settles; no-op under NativeAOT), then time whole passes over the data set.
+    for (int i = 0; i < 5 * count; i++) predict(images.AsSpan(i % count * Digits.InputLength, Digits.InputLength), scores);
+    const int passes = 5;
+    var watch = Stopwatch.StartNew();
+    for (int p = 0; p < passes; p++)
+        for (int i = 0; i < count; i++)
+            predict(images.AsSpan(i * Digits.InputLength, Digits.InputLength), scores);
+    watch.Stop();
+    double microseconds = watch.Elapsed.TotalMicroseconds / (passes * count);
+    string prefix = precision == "float32" ? "" : precision + " ";
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{prefix}mean latency per Predict: {microseconds:F1} us ({passes * count} calls)"));
+
+    // Allocations after warm-up: the workspace is allocated once per thread, on its first call.
+    const int calls = 20_000;
+    long before = GC.GetAllocatedBytesForCurrentThread();
+    for (int i = 0; i < calls; i++) predict(images.AsSpan(i % count * Digits.InputLength, Digits.InputLength), scores);
+    long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{prefix}allocated bytes per Predict: {(double)allocated / calls:0.###} ({allocated} bytes over {calls} calls)"));
+}
+
+
 
 static int ArgMax(ReadOnlySpan<float> values)
 {
@@ -56,3 +65,6 @@ static int ArgMax(ReadOnlySpan<float> values)
     for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
     return best;
 }
+
+/// <summary>Digits.Predict and DigitsInt8.Predict have this shape.</summary>
+internal delegate void Predictor(ReadOnlySpan<float> input, Span<float> output);

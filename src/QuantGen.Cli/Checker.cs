@@ -36,7 +36,11 @@ namespace QuantGen.Cli
     }
 
     /// <summary>The comparison of one test set.</summary>
-    public sealed record SetResult(string Set, bool Passed, string Reason, double MaxAbs, double MaxRel, double Cosine, IReadOnlyList<Array>? Actual);
+    public sealed record SetResult(string Set, bool Passed, string Reason, double MaxAbs, double MaxRel, double Cosine, IReadOnlyList<Array>? Actual)
+    {
+        /// <summary>Top-1 agreement with the expected output for classifiers (quantized checks), else null.</summary>
+        public double? Top1 { get; init; }
+    }
 
     /// <summary>Compiles a model for given symbolic dimension values, runs it on test sets and compares with expected outputs.</summary>
     public sealed class Checker
@@ -47,12 +51,13 @@ namespace QuantGen.Cli
         private readonly byte[] _bytes;
         private readonly string _fileName;
         private readonly ExternalDataResolver? _resolver;
-        private readonly string _precision;
+        private readonly CompileOptions _options;
         private static int s_counter;
 
-        public Checker(byte[] bytes, string fileName, ExternalDataResolver? resolver, string precision = "Float32")
+        /// <param name="options">Precision and quantization options (class name, namespace and dimensions are set per compile).</param>
+        public Checker(byte[] bytes, string fileName, ExternalDataResolver? resolver, CompileOptions? options = null)
         {
-            _bytes = bytes; _fileName = fileName; _resolver = resolver; _precision = precision;
+            _bytes = bytes; _fileName = fileName; _resolver = resolver; _options = options ?? new CompileOptions();
         }
 
         /// <summary>A compiled model: call <see cref="Run"/> with input arrays.</summary>
@@ -88,7 +93,7 @@ namespace QuantGen.Cli
             var clock = System.Diagnostics.Stopwatch.StartNew();
             int id = System.Threading.Interlocked.Increment(ref s_counter);
             var className = "M" + id.ToString(CultureInfo.InvariantCulture);
-            var options = new CompileOptions { ClassName = className, Namespace = "QuantGen.Check", Precision = _precision, Dimensions = dims };
+            var options = _options with { ClassName = className, Namespace = "QuantGen.Check", Dimensions = dims };
             var result = ModelCompiler.Compile(_bytes, _fileName, _resolver, options);
             if (!result.Success)
                 throw new CheckException(string.Join("; ", result.Diagnostics.Where(d => d.Severity == QgSeverity.Error)));
@@ -131,8 +136,12 @@ namespace QuantGen.Cli
             return dims;
         }
 
-        /// <summary>Runs one set and compares every output with the float tolerance.</summary>
-        public static SetResult Evaluate(Compiled model, TestSet set)
+        /// <summary>
+        /// Runs one set and compares every output. Float32 (minCosine null): every element within the float tolerance.
+        /// Quantized (minCosine set): passes when the cosine similarity of all outputs is at least minCosine; the element
+        /// errors and top-1 agreement are reported.
+        /// </summary>
+        public static SetResult Evaluate(Compiled model, TestSet set, double? minCosine = null)
         {
             var plan = model.Plan;
             if (set.Inputs.Count != plan.Inputs.Count)
@@ -175,7 +184,41 @@ namespace QuantGen.Cli
             }
             // Cosine similarity of all outputs; vectors that are both (numerically) zero count as identical.
             double cosine = na < 1e-30 && nb < 1e-30 ? 1 : na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
+            if (minCosine is double min)
+            {
+                bool sizesOk = failure == null || !failure.Contains("elements");
+                bool ok = sizesOk && cosine >= min;
+                return new SetResult(set.Name, ok, ok ? "" : sizesOk ? $"cosine {cosine:F6} < {min}" : failure!, maxAbs, maxRel, cosine, outs)
+                { Top1 = Top1Agreement(outs, set) };
+            }
             return new SetResult(set.Name, failure == null, failure ?? "", maxAbs, maxRel, cosine, outs);
+        }
+
+        /// <summary>
+        /// For an output whose last axis has 2+ classes: the fraction of rows whose argmax equals the expected argmax
+        /// (null when no output looks like class scores).
+        /// </summary>
+        public static double? Top1Agreement(Array[] outs, TestSet set)
+        {
+            for (int o = 0; o < Math.Min(outs.Length, set.Outputs.Count); o++)
+            {
+                var shape = set.Outputs[o].Shape;
+                int classes = shape.Length == 0 ? 1 : shape[shape.Length - 1];
+                if (classes < 2 || classes > 100_000 || outs[o].Length != set.Outputs[o].Data.Length || !(outs[o] is float[] a)) continue;
+                int rows = a.Length / classes, agree = 0;
+                for (int r = 0; r < rows; r++)
+                {
+                    int ia = 0, ib = 0;
+                    for (int c = 1; c < classes; c++)
+                    {
+                        if (a[r * classes + c] > a[r * classes + ia]) ia = c;
+                        if (set.Outputs[o].Get(r * classes + c) > set.Outputs[o].Get(r * classes + ib)) ib = c;
+                    }
+                    if (ia == ib) agree++;
+                }
+                return rows == 0 ? null : (double)agree / rows;
+            }
+            return null;
         }
 
         public static double Get(Array a, int i) => a switch

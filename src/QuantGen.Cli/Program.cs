@@ -13,10 +13,14 @@ namespace QuantGen.Cli
         private const string Usage = @"quantgen: compile ONNX models to C# and check them
 
 usage:
-  quantgen check <folder|model.onnx> [--precision float32|int8] [--data <folder>]
+  quantgen check <folder|model.onnx> [--precision float32|int8] [--data <folder>] [int8 options]
       Generates the model's C#, compiles it in memory, runs every test_data_set_* beside the model (or in
       --data) and compares with the expected outputs. Float32 passes when every element satisfies
-      |actual - expected| <= 1e-4 + 1e-3 * |expected|. Exit code 0 only when every set passes.
+      |actual - expected| <= 1e-4 + 1e-3 * |expected|; int8 passes when the cosine similarity of the outputs
+      is >= --min-cosine (default 0.99), and reports the errors and top-1 agreement. Exit code 0 only when
+      every set passes.
+      int8 options: --weights per-channel|per-tensor, --activations dynamic|static, --calibration <folder>,
+      --calibration-method minmax|percentile|mse|entropy, --percentile <p>, --min-cosine <c>
   quantgen generate <model.onnx> -o <Model.g.cs> [--class Name] [--namespace Ns] [--dims name=N,...]
       Writes the code a build would generate: the model file, and one QuantGen.Kernels.<Name>.g.cs file per
       kernel it uses in the same folder.";
@@ -61,6 +65,20 @@ usage:
             return (positional, options);
         }
 
+        private static CompileOptions QuantOptions(Dictionary<string, string> o)
+        {
+            string Get(string key, string fallback) => o.TryGetValue(key, out var v) ? v.Replace("-", "") : fallback;
+            return new CompileOptions
+            {
+                Precision = PrecisionOption(o),
+                WeightGranularity = Get("--weights", "PerChannel"),
+                Activations = Get("--activations", ""),
+                Calibration = o.TryGetValue("--calibration", out var c) ? Path.GetFullPath(c) : "",
+                CalibrationMethod = Get("--calibration-method", "MinMax"),
+                CalibrationPercentile = o.TryGetValue("--percentile", out var p) ? double.Parse(p, CultureInfo.InvariantCulture) : 99.99,
+            };
+        }
+
         private static string PrecisionOption(Dictionary<string, string> o) =>
             (o.TryGetValue("--precision", out var p) ? p : "float32").ToLowerInvariant() switch
             {
@@ -80,7 +98,8 @@ usage:
             var sets = TestSet.ReadAll(dataFolder);
             Console.WriteLine($"model {Path.GetFileName(modelPath)} ({bytes.Length} bytes), {sets.Count} test sets in {dataFolder}, precision {precision.ToLowerInvariant()}");
             if (sets.Count == 0) { Console.WriteLine("0 passed, 0 failed"); return 1; }
-            var checker = new Checker(bytes, Path.GetFileName(modelPath), OnnxModelReader.FolderResolver(Path.GetDirectoryName(Path.GetFullPath(modelPath))!), precision);
+            var checker = new Checker(bytes, Path.GetFileName(modelPath), OnnxModelReader.FolderResolver(Path.GetDirectoryName(Path.GetFullPath(modelPath))!), QuantOptions(o));
+            double? minCosine = precision == "Float32" ? null : o.TryGetValue("--min-cosine", out var mc) ? double.Parse(mc, CultureInfo.InvariantCulture) : 0.99;
             var compiled = new Dictionary<string, Checker.Compiled>(StringComparer.Ordinal);
             var failures = new Dictionary<string, string>(StringComparer.Ordinal);
             int passed = 0, failed = 0;
@@ -116,16 +135,17 @@ usage:
                         continue;
                     }
                 }
-                var r = Checker.Evaluate(model, set);
+                var r = Checker.Evaluate(model, set, minCosine);
+                var top1 = r.Top1 is double t ? string.Create(CultureInfo.InvariantCulture, $" top1={t:P2}") : "";
                 if (r.Passed)
                 {
                     passed++;
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PASS {set.Name} max_abs={r.MaxAbs:G3} max_rel={r.MaxRel:G3} cosine={r.Cosine:F6}"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PASS {set.Name} max_abs={r.MaxAbs:G3} max_rel={r.MaxRel:G3} cosine={r.Cosine:F6}{top1}"));
                 }
                 else
                 {
                     failed++;
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FAIL {set.Name} {r.Reason} (max_abs={r.MaxAbs:G3} cosine={r.Cosine:F6})"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FAIL {set.Name} {r.Reason} (max_abs={r.MaxAbs:G3} cosine={r.Cosine:F6}{top1})"));
                 }
             }
             Console.WriteLine($"{passed} passed, {failed} failed");
@@ -154,11 +174,10 @@ usage:
                         throw new UsageException($"--dims entry '{kv}' is not name=N");
                     dims[parts[0].Trim()] = v;
                 }
-            var options = new CompileOptions
+            var options = QuantOptions(o) with
             {
                 ClassName = o.TryGetValue("--class", out var c) ? c : Names.TypeName(Path.GetFileNameWithoutExtension(model)),
                 Namespace = o.TryGetValue("--namespace", out var ns) ? ns : "",
-                Precision = PrecisionOption(o),
                 Dimensions = dims,
             };
             var result = ModelCompiler.Compile(bytes, Path.GetFileName(model), OnnxModelReader.FolderResolver(Path.GetDirectoryName(Path.GetFullPath(model))!), options);

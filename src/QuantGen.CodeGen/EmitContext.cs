@@ -33,6 +33,10 @@ namespace QuantGen.CodeGen
             Step.ScratchBytes == 0 ? $"Span<{elementType}>.Empty"
             : $"MemoryMarshal.Cast<byte, {elementType}>(workspace.Slice({Step.ScratchOffset}, {Step.ScratchBytes}))";
 
+        /// <summary>The node's scratch memory as bytes.</summary>
+        public string ScratchBytes() =>
+            Step.ScratchBytes == 0 ? "Span<byte>.Empty" : $"workspace.Slice({Step.ScratchOffset}, {Step.ScratchBytes})";
+
         /// <summary>Registers build-time data (e.g. packed weights) and returns a ReadOnlySpan&lt;T&gt; expression for it.</summary>
         public string Const(TensorData data, string label) => _emitter.Constants.Add(data, label);
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Security.Cryptography;
 using QuantGen.Graph;
+using QuantGen.Graph.Quantization;
 using QuantGen.Onnx;
 
 namespace QuantGen.CodeGen
@@ -15,6 +16,18 @@ namespace QuantGen.CodeGen
         public string Namespace { get; init; } = "";
         /// <summary>"Float32" or "Int8".</summary>
         public string Precision { get; init; } = "Float32";
+        /// <summary>Int8 weights: "PerChannel" (default) or "PerTensor".</summary>
+        public string WeightGranularity { get; init; } = "PerChannel";
+        /// <summary>Int8 activations: "Dynamic" (measured per call) or "Static" (calibrated); empty: Static when Calibration is set.</summary>
+        public string Activations { get; init; } = "";
+        /// <summary>Folder of calibration data (test_data_set_* input .pb files or .npy arrays), for static activations.</summary>
+        public string Calibration { get; init; } = "";
+        /// <summary>"MinMax" (default), "Percentile", "Mse" or "Entropy".</summary>
+        public string CalibrationMethod { get; init; } = "MinMax";
+        /// <summary>Percentile kept by the Percentile method (default 99.99).</summary>
+        public double CalibrationPercentile { get; init; } = 99.99;
+        /// <summary>At most this many calibration samples are used (default 1000).</summary>
+        public int CalibrationSamples { get; init; } = 1000;
         /// <summary>"public" or "internal".</summary>
         public string Accessibility { get; init; } = "public";
         /// <summary>Values for symbolic dimensions (dim_param), e.g. batch_size=1.</summary>
@@ -67,7 +80,43 @@ namespace QuantGen.CodeGen
             Passes.CheckDeclaredOutputs(model.Graph, diagnostics, modelFileName, options.Dimensions);
             Passes.RemoveDeadNodes(model.Graph);
             Fusion.Run(model.Graph, n => ops.Get(n)?.AcceptsActivation(n) == true);
+            var quant = QuantizationOptionsOf(options, modelFileName);
+            IReadOnlyDictionary<Value, (double, double)>? ranges = null;
+            if (quant.Precision == Precision.Int8 && quant.Activations == ActivationMode.Static)
+            {
+                var samples = CalibrationData.Load(options.Calibration, model.Graph.Inputs, options.CalibrationSamples);
+                ranges = Calibrator.Calibrate(model.Graph, ops, samples, quant);
+                diagnostics.Add(new QgDiagnostic(DiagnosticIds.InvalidOption, QgSeverity.Info,
+                    $"{modelFileName}: calibrated {ranges.Count} tensors on {samples.Count} samples ({quant.Method})"));
+            }
+            QuantizationPlanner.Decide(model.Graph, quant, ranges);
             return Planner.Plan(model, ops);
+        }
+
+        /// <summary>The &lt;QuantModel&gt; precision options, checked (QG0007 for an unknown value).</summary>
+        public static QuantizationOptions QuantizationOptionsOf(CompileOptions o, string file)
+        {
+            T Parse<T>(string what, string value, T fallback) where T : struct
+            {
+                if (string.IsNullOrEmpty(value)) return fallback;
+                if (Enum.TryParse<T>(value, true, out var r) && Enum.IsDefined(typeof(T), r)) return r;
+                throw new QgException(DiagnosticIds.InvalidOption, $"{file}: {what}=\"{value}\" is not one of {string.Join(", ", Enum.GetNames(typeof(T)))}");
+            }
+            var precision = Parse("Precision", o.Precision, Precision.Float32);
+            bool hasCalibration = !string.IsNullOrEmpty(o.Calibration);
+            var activations = Parse("Activations", o.Activations, hasCalibration ? ActivationMode.Static : ActivationMode.Dynamic);
+            if (precision == Precision.Int8 && activations == ActivationMode.Static && !hasCalibration)
+                throw new QgException(DiagnosticIds.InvalidOption, $"{file}: Activations=\"Static\" needs calibration data (Calibration=\"folder\")");
+            if (!(o.CalibrationPercentile > 50 && o.CalibrationPercentile <= 100))
+                throw new QgException(DiagnosticIds.InvalidOption, $"{file}: CalibrationPercentile={o.CalibrationPercentile} must be in (50, 100]");
+            return new QuantizationOptions
+            {
+                Precision = precision,
+                Weights = Parse("WeightGranularity", o.WeightGranularity, WeightGranularity.PerChannel),
+                Activations = activations,
+                Method = Parse("CalibrationMethod", o.CalibrationMethod, CalibrationMethod.MinMax),
+                Percentile = o.CalibrationPercentile,
+            };
         }
 
         private static void InferGraph(QuantGen.Graph.Graph g, OperatorRegistry ops, List<QgDiagnostic> diagnostics, string file)
@@ -80,8 +129,6 @@ namespace QuantGen.CodeGen
             var diagnostics = new List<QgDiagnostic>();
             try
             {
-                if (options.Precision != "Float32")
-                    throw new QgException(DiagnosticIds.InvalidOption, $"{modelFileName}: Precision '{options.Precision}' is not supported yet (supported: Float32)");
                 var plan = BuildPlan(modelBytes, modelFileName, resolver, options, diagnostics);
                 var emitter = new ModelEmitter(plan, options, Sha256(modelBytes), OperatorRegistry.Default);
                 var source = emitter.Emit();

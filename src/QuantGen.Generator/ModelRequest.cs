@@ -34,6 +34,15 @@ namespace QuantGen.Generator
         EquatableArray<DimensionBinding> Dimensions,
         EquatableArray<DiagnosticInfo> Errors)
     {
+        /// <summary>Int8 options (see build/QuantGen.targets); the calibration hash makes edited calibration data regenerate.</summary>
+        public string WeightGranularity { get; init; } = "";
+        public string Activations { get; init; } = "";
+        public string Calibration { get; init; } = "";
+        public string CalibrationHash { get; init; } = "";
+        public string CalibrationMethod { get; init; } = "";
+        public double CalibrationPercentile { get; init; } = 99.99;
+        public int CalibrationSamples { get; init; } = 1000;
+
         /// <summary>The file extension of model manifests among the AdditionalFiles.</summary>
         public const string ManifestExtension = ".quantmodel";
 
@@ -52,6 +61,12 @@ namespace QuantGen.Generator
             Precision = Precision,
             Accessibility = Accessibility,
             Dimensions = Dimensions.ToDictionary(d => d.Name, d => d.Value, StringComparer.Ordinal),
+            WeightGranularity = WeightGranularity.Length == 0 ? "PerChannel" : WeightGranularity,
+            Activations = Activations,
+            Calibration = Calibration,
+            CalibrationMethod = CalibrationMethod.Length == 0 ? "MinMax" : CalibrationMethod,
+            CalibrationPercentile = CalibrationPercentile,
+            CalibrationSamples = CalibrationSamples,
         };
 
         public static ModelRequest Parse(string manifestPath, string text)
@@ -110,8 +125,26 @@ namespace QuantGen.Generator
             }
             dims.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
 
+            double percentile = 99.99;
+            if (Get("calibrationPercentile").Length > 0 && !double.TryParse(Get("calibrationPercentile"), NumberStyles.Float, CultureInfo.InvariantCulture, out percentile))
+                Invalid($"CalibrationPercentile '{Get("calibrationPercentile")}' is not a number");
+            int samples = 1000;
+            if (Get("calibrationSamples").Length > 0 && !(int.TryParse(Get("calibrationSamples"), NumberStyles.Integer, CultureInfo.InvariantCulture, out samples) && samples > 0))
+                Invalid($"CalibrationSamples '{Get("calibrationSamples")}' is not a positive integer");
+            if (precision != "Int8" && (Get("calibration").Length > 0 || Get("activations").Length > 0 || Get("weights").Length > 0))
+                Invalid("WeightGranularity, Activations and Calibration apply to Precision=\"Int8\" only");
+
             return new ModelRequest(manifestPath, item, path, Get("sha256").ToLowerInvariant(), className, ns, precision, accessibility,
-                EquatableArray.From(dims), EquatableArray.From(errors));
+                EquatableArray.From(dims), EquatableArray.From(errors))
+            {
+                WeightGranularity = Get("weights"),
+                Activations = Get("activations"),
+                Calibration = Get("calibration"),
+                CalibrationHash = Get("calibrationHash"),
+                CalibrationMethod = Get("calibrationMethod"),
+                CalibrationPercentile = percentile,
+                CalibrationSamples = samples,
+            };
         }
 
         private static bool IsIdentifier(string s) =>

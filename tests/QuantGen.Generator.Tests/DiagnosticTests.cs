@@ -80,11 +80,21 @@ namespace QuantGen.Generator.Tests
         }
 
         [Fact]
-        public void Int8Precision_IsReportedByTheCompiler_AsQG0007()
+        public void Int8Precision_GeneratesAQuantizedModel()
         {
             var result = GeneratorHarness.RunOnce(GeneratorHarness.ManifestFile(GeneratorHarness.Manifest(TestPaths.MnistModel, precision: "int8")));
-            var d = Single(result, "QG0007");
-            Assert.Contains("Int8", d.GetMessage());
+            Assert.DoesNotContain(result.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+            var source = result.GeneratedSources.Single(s => s.HintName == "My.Models.Digits.g.cs").SourceText.ToString();
+            Assert.Contains("int8 (int8 weights, activations quantized per call)", source);
+            Assert.Contains(result.GeneratedSources, s => s.HintName == "QuantGen.Kernels.QGemm.g.cs");
+        }
+
+        [Fact]
+        public void StaticActivationsWithoutCalibration_IsQG0007()
+        {
+            var manifest = GeneratorHarness.Manifest(TestPaths.MnistModel, precision: "int8") + "activations=Static\n";
+            var d = Single(GeneratorHarness.RunOnce(GeneratorHarness.ManifestFile(manifest)), "QG0007");
+            Assert.Contains("Calibration", d.GetMessage());
         }
 
         [Fact]

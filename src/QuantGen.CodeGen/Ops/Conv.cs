@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using QuantGen.Graph;
+using QuantGen.Graph.Quantization;
 
 namespace QuantGen.CodeGen.Ops
 {
@@ -74,6 +75,8 @@ namespace QuantGen.CodeGen.Ops
         public override long ScratchBytes(Node n)
         {
             var g = Resolve(n);
+            if (n.Quantization?.Precision == Precision.Int8)
+                return Int8.Align((long)g.Batch * g.Cin * g.H * g.W) + Int8.Align((long)g.OH * g.OW * (g.Cin / g.Group) * g.KH * g.KW) + 4L * g.OH * g.OW * (g.Cout / g.Group);
             return g.Pointwise ? 0 : 4L * (g.Cin / g.Group) * g.KH * g.KW * g.OH * g.OW;
         }
 
@@ -89,6 +92,16 @@ namespace QuantGen.CodeGen.Ops
         {
             var n = ctx.Node;
             var g = Resolve(n);
+            if (n.Quantization?.Precision == Precision.Int8)
+            {
+                var q = n.Quantization;
+                var (packed, sums) = QuantizedWeights.PackConv(q.Weights!, g.Group);
+                var args = Int8.Arguments(ctx, q, packed, sums, ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty");
+                ctx.W.Line($"{ctx.Kernel("ConvQ8")}.Conv2D({ctx.In(0)}, {args.Weights}, {ctx.Out(0)}, {ctx.ScratchBytes()},");
+                ctx.W.Line($"    {g.Batch}, {g.Cin}, {g.H}, {g.W}, {g.Cout}, {g.OH}, {g.OW}, {g.KH}, {g.KW}, {g.SH}, {g.SW}, {g.DH}, {g.DW}, {g.PadTop}, {g.PadLeft}, {g.Group}, {args.Tail});");
+                Int8.AfterActivation(ctx);
+                return;
+            }
             var bias = ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty";
             ctx.W.Line($"{ctx.Kernel("ConvF32")}.Conv2D({ctx.In(0)}, {ctx.In(1)}, {bias}, {ctx.Out(0)}, {ctx.Scratch("float")},");
             ctx.W.Line($"    {g.Batch}, {g.Cin}, {g.H}, {g.W}, {g.Cout}, {g.OH}, {g.OW}, {g.KH}, {g.KW}, {g.SH}, {g.SW}, {g.DH}, {g.DW}, {g.PadTop}, {g.PadLeft}, {g.Group}, {ctx.ActivationArgs()});");

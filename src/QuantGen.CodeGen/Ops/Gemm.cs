@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using QuantGen.Graph;
+using QuantGen.Graph.Quantization;
 
 namespace QuantGen.CodeGen.Ops
 {
@@ -60,6 +61,7 @@ namespace QuantGen.CodeGen.Ops
         public override long ScratchBytes(Node n)
         {
             var (m, nn, k) = Dims(n);
+            if (n.Quantization?.Precision == Precision.Int8) return (long)m * k;
             long s = 0;
             if (n.GetInt("transA", 0) != 0) s += 4L * m * k;
             if (!In(n, 1).IsConstant && (n.GetInt("transB", 0) != 0 || n.GetFloat("alpha", 1f) != 1f)) s += 4L * k * nn;
@@ -78,6 +80,18 @@ namespace QuantGen.CodeGen.Ops
             var (m, nn, k) = Dims(n);
             bool ta = n.GetInt("transA", 0) != 0, tb = n.GetInt("transB", 0) != 0;
             float alpha = n.GetFloat("alpha", 1f), beta = n.GetFloat("beta", 1f);
+            if (n.Quantization?.Precision == Precision.Int8)
+            {
+                // The planner quantizes a Gemm only with transA = 0, a constant B and C absent or one constant per column.
+                var (packed, sums) = QuantizedWeights.PackDense(n.Quantization.Weights!, tb);
+                string qbias = "ReadOnlySpan<float>.Empty";
+                if (n.Input(2)?.Constant is TensorData c && beta != 0f)
+                    qbias = ctx.Const(QuantizedWeights.Floats(Enumerable.Range(0, nn).Select(j => beta * (float)c.GetDouble(c.Length == 1 ? 0 : j)).ToArray()), $"{n.Input(2)!.Name} * beta");
+                var args = Int8.Arguments(ctx, n.Quantization, packed, sums, qbias, alpha);
+                ctx.W.Line($"{Int8.Dense(ctx)}.Run({ctx.In(0)}, {args.Weights}, {ctx.Out(0)}, {ctx.ScratchBytes()}, {m}, {nn}, {k}, {args.Tail});");
+                Int8.AfterActivation(ctx);
+                return;
+            }
             var w = ctx.W;
             long scratchAt = 0;
             // Locals for transposed operands live in a block: a model may have several such Gemms.

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using QuantGen.Graph;
+using QuantGen.Graph.Quantization;
 
 namespace QuantGen.CodeGen.Ops
 {
@@ -78,10 +79,26 @@ namespace QuantGen.CodeGen.Ops
             return $"{(d.Batch.Length > 0 ? Shapes.Format(d.Batch) + " x " : "")}{d.M}x{d.K} * {d.K}x{d.N}";
         }
 
+        public override long ScratchBytes(Node n)
+        {
+            if (n.Quantization?.Precision != Precision.Int8) return 0;
+            var d = Resolve(n);
+            return (long)d.M * d.AOffsets.Length * d.K;
+        }
+
         public override void Emit(EmitContext ctx)
         {
             var n = ctx.Node;
             var d = Resolve(n);
+            if (n.Quantization?.Precision == Precision.Int8)
+            {
+                // The planner quantizes a MatMul only with a constant 2-D B: all rows of A share it.
+                var (packed, sums) = QuantizedWeights.PackDense(n.Quantization.Weights!, false);
+                var args = Int8.Arguments(ctx, n.Quantization, packed, sums, ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty");
+                ctx.W.Line($"{Int8.Dense(ctx)}.Run({ctx.In(0)}, {args.Weights}, {ctx.Out(0)}, {ctx.ScratchBytes()}, {d.M * d.AOffsets.Length}, {d.N}, {d.K}, {args.Tail});");
+                Int8.AfterActivation(ctx);
+                return;
+            }
             var bias = ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty";
             string biasKind = ctx.HasInput(2) ? "2" : "0";
             var bShape = ShapeOf(n, 1);

@@ -46,8 +46,14 @@ namespace QuantGen.Graph.Quantization
                 case "Conv":
                     return w.Shape!.Length is 3 or 4 ? 0 : int.MinValue;
                 case "Gemm":
+                {
                     if (n.GetInt("transA", 0) != 0) return int.MinValue;
+                    // C must be absent or one constant value per column (it becomes the fused bias).
+                    var c = n.Input(2);
+                    if (c != null && (c.Constant == null || !(c.Shape!.Length == 0 || c.Shape.Length == 1 || c.Shape.Length == 2 && c.Shape[0] == 1)))
+                        return int.MinValue;
                     return n.GetInt("transB", 0) != 0 ? 0 : 1;
+                }
                 case "MatMul":
                     return w.Shape!.Length == 2 ? 1 : int.MinValue;
                 default:

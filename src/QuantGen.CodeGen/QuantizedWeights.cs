@@ -1,0 +1,77 @@
+using System;
+using QuantGen.Graph;
+using QuantGen.Graph.Quantization;
+
+namespace QuantGen.CodeGen
+{
+    /// <summary>
+    /// Build-time packing of int8 weights into the layout of the QGemm kernel (src/QuantGen.Kernels/QGemm.cs), one packing
+    /// for every ISA: columns in panels of 16, k in groups of 4, zero padded; byte (p, j) of a k x n matrix is at
+    /// (j / 16) * K4 * 16 + (p / 4) * 64 + (j % 16) * 4 + p % 4 with K4 = roundup(k, 4). Column sums (int32, n rounded up to
+    /// 16) hoist the activation zero point out of the inner loop. A test checks this against QGemm.Pack.
+    /// </summary>
+    public static class QuantizedWeights
+    {
+        public const int NR = 16, KR = 4;
+
+        public static int RoundUp(int v, int m) => (v + m - 1) / m * m;
+
+        public static int PackedLength(int k, int n) => RoundUp(k, KR) * RoundUp(n, NR);
+
+        /// <summary>Packs B (k x n, B[p, j] = get(p, j), values in [-127, 127]) and returns the packed bytes and column sums.</summary>
+        public static (sbyte[] Packed, int[] ColSums) Pack(int k, int n, Func<int, int, sbyte> get)
+        {
+            int k4 = RoundUp(k, KR);
+            var packed = new sbyte[PackedLength(k, n)];
+            var sums = new int[RoundUp(n, NR)];
+            for (int p = 0; p < k; p++)
+                for (int j = 0; j < n; j++)
+                {
+                    var v = get(p, j);
+                    if (v == -128) throw new ArgumentException("packed weights must be in [-127, 127]");
+                    packed[(j / NR) * k4 * NR + (p / KR) * (NR * KR) + (j % NR) * KR + p % KR] = v;
+                    sums[j] += v;
+                }
+            return (packed, sums);
+        }
+
+        /// <summary>
+        /// Conv weights [Cout, Cin/group, kh, kw] as one W_g^T (K x Cout/group) per group, packed one after the other, with
+        /// their column sums.
+        /// </summary>
+        public static (sbyte[] Packed, int[] ColSums) PackConv(QuantizedTensor w, int group)
+        {
+            int cout = w.Shape[0], coutG = cout / group, k = w.Values.Length / cout;
+            int per = PackedLength(k, coutG), sums = RoundUp(coutG, NR);
+            var packed = new sbyte[per * group];
+            var colSums = new int[sums * group];
+            for (int g = 0; g < group; g++)
+            {
+                var (p, s) = Pack(k, coutG, (row, col) => w.Values[(g * coutG + col) * k + row]);
+                Array.Copy(p, 0, packed, g * per, per);
+                Array.Copy(s, 0, colSums, g * sums, sums);
+            }
+            return (packed, colSums);
+        }
+
+        /// <summary>Dense weights as B [K, N]: <paramref name="transposed"/> when stored [N, K] (Gemm transB).</summary>
+        public static (sbyte[] Packed, int[] ColSums) PackDense(QuantizedTensor w, bool transposed)
+        {
+            int k = transposed ? w.Shape[1] : w.Shape[0], n = transposed ? w.Shape[0] : w.Shape[1];
+            return Pack(k, n, (p, j) => w.Values[transposed ? j * k + p : p * n + j]);
+        }
+
+        public static TensorData Bytes(sbyte[] v) => new TensorData(DataType.Int8, new[] { v.Length }, Array.ConvertAll(v, x => (long)x));
+        public static TensorData Ints(int[] v) => new TensorData(DataType.Int32, new[] { v.Length }, Array.ConvertAll(v, x => (long)x));
+        public static TensorData Floats(float[] v) => new TensorData(DataType.Float, new[] { v.Length }, v);
+
+        /// <summary>The fused activation as a clamp [lo, hi] (Relu, Clip), or null when it is not a clamp (LeakyRelu).</summary>
+        public static (float Lo, float Hi)? Clamp(Node? act)
+        {
+            if (act == null) return (float.NegativeInfinity, float.PositiveInfinity);
+            if (act.OpType == "Relu") return (0f, float.PositiveInfinity);
+            if (act.OpType == "Clip") return EmitContext.ClipBounds(act);
+            return null;
+        }
+    }
+}
