@@ -1,5 +1,6 @@
 // quantgen-kernel-uses: Elementwise
 using System;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -48,6 +49,29 @@ namespace QuantGen.Kernels
                 else if (sa == 1 && sb == 0) RowScalarB<TOp>(a.Slice(ao, inner), b[bo], yr);
                 else if (sa == 0 && sb == 1) RowScalarA<TOp>(a[ao], b.Slice(bo, inner), yr);
                 else for (int i = 0; i < inner; i++) yr[i] = TOp.Apply(a[ao + i * sa], b[bo + i * sb]);
+                Next(shape, aStrides, bStrides, idx, ref ao, ref bo, rank - 1);
+            }
+        }
+
+        /// <summary>
+        /// Pow with a base and an exponent of different types (ONNX Pow 12+): computed in double and converted to the
+        /// base type (integers truncate toward zero, saturating), as ONNX Runtime's std::pow and cast do.
+        /// </summary>
+        public static void PowMixed<TA, TB>(ReadOnlySpan<TA> a, ReadOnlySpan<TB> b, Span<TA> y,
+            ReadOnlySpan<int> shape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) where TA : INumberBase<TA> where TB : INumberBase<TB>
+        {
+            int rank = shape.Length;
+            int inner = rank == 0 ? 1 : shape[rank - 1];
+            int sa = rank == 0 ? 0 : aStrides[rank - 1], sb = rank == 0 ? 0 : bStrides[rank - 1];
+            int total = y.Length, outer = inner == 0 ? 0 : total / inner;
+            Span<int> idx = stackalloc int[Math.Max(rank, 1)];
+            idx.Clear();
+            int ao = 0, bo = 0;
+            for (int o = 0; o < outer; o++)
+            {
+                var yr = y.Slice(o * inner, inner);
+                for (int i = 0; i < inner; i++)
+                    yr[i] = TA.CreateSaturating(Math.Pow(double.CreateSaturating(a[ao + i * sa]), double.CreateSaturating(b[bo + i * sb])));
                 Next(shape, aStrides, bStrides, idx, ref ao, ref bo, rank - 1);
             }
         }

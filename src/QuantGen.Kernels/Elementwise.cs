@@ -126,6 +126,11 @@ namespace QuantGen.Kernels
     internal struct SinOp : IUnaryOp { public static float Apply(float x) => MathF.Sin(x); }
     internal struct CosOp : IUnaryOp { public static float Apply(float x) => MathF.Cos(x); }
     internal struct SignOp : IUnaryOp { public static float Apply(float x) => x > 0f ? 1f : x < 0f ? -1f : x; }
+    /// <summary>Gelu with approximate="tanh": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).</summary>
+    internal struct GeluTanhOp : IUnaryOp
+    {
+        public static float Apply(float x) => 0.5f * x * (1f + MathF.Tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+    }
     internal struct GeluOp : IUnaryOp { public static float Apply(float x) => 0.5f * x * (1f + Elementwise.Erf(x * 0.70710678118654752f)); }
 
     internal struct AddOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a + b; }

@@ -38,13 +38,13 @@ namespace QuantGen.CodeGen.Ops
             else if (_op == "Pow") RequireTypes(n, 0, DataType.Float, DataType.Int64, DataType.Int32);
             else if (_kind == Kind.Compare && _op == "Equal") RequireTypes(n, 0, Numeric.Concat(new[] { DataType.Bool }).ToArray());
             else RequireTypes(n, 0, Numeric);
+            // Pow (opset 12+) may have an exponent of another numeric type; the result has the base's type.
+            if (_op == "Pow") RequireTypes(n, 1, DataType.Float, DataType.Int64, DataType.Int32);
             for (int i = 1; i < inputs.Count; i++)
             {
-                if (inputs[i].Type != t && !(_op == "Pow" && inputs[i].Constant != null))
+                if (inputs[i].Type != t && _op != "Pow")
                     throw new QgException(DiagnosticIds.UnsupportedType, $"{n.Describe()}: input {i} is {DataTypes.OnnxName(inputs[i].Type)} but input 0 is {DataTypes.OnnxName(t)}");
             }
-            if (_op == "Pow" && t != DataType.Float && inputs[1].Type != t)
-                throw new QgException(DiagnosticIds.UnsupportedType, $"{n.Describe()}: integer Pow needs an exponent of the same type");
             var shape = Shapes.Broadcast(inputs.Select(v => (IReadOnlyList<int>)v.Shape!))
                 ?? throw new QgException(DiagnosticIds.ShapeInference, $"{n.Describe()}: shapes {string.Join(" and ", inputs.Select(v => Shapes.Format(v.Shape)))} do not broadcast");
             SetOutput(n, 0, _kind == Kind.Compare ? DataType.Bool : t, shape);
@@ -60,6 +60,8 @@ namespace QuantGen.CodeGen.Ops
             int size = Shapes.Size(outShape);
             var outType = n.Outputs[0].Type;
             bool floating = inputs[0].IsFloating;
+            // Pow with a base and exponent of different kinds (float vs integer) is computed in double, then converted.
+            bool mixedPow = _op == "Pow" && inputs[1].IsFloating != floating;
             var strides = inputs.Select(c => Shapes.BroadcastStrides(c.Shape, outShape)).ToList();
             var idx = new int[outShape.Length];
             var accD = new double[size];
@@ -68,7 +70,9 @@ namespace QuantGen.CodeGen.Ops
             for (int i = 0; i < size; i++)
             {
                 var offs = strides.Select(s => { int o = 0; for (int d = 0; d < idx.Length; d++) o += idx[d] * s[d]; return o; }).ToArray();
-                if (floating)
+                if (mixedPow)
+                    accD[i] = Math.Pow(inputs[0].GetDouble(offs[0]), inputs[1].GetDouble(offs[1]));
+                else if (floating)
                 {
                     double r = (float)inputs[0].GetDouble(offs[0]);
                     for (int k = 1; k < inputs.Count; k++)
@@ -98,7 +102,7 @@ namespace QuantGen.CodeGen.Ops
             if (_kind == Kind.Compare) return new[] { new TensorData(DataType.Bool, outShape, boolOut) };
             if (n.FusedActivation != null && floating)
                 for (int i = 0; i < size; i++) accD[i] = Reference.Activate(n.FusedActivation, (float)accD[i]);
-            return new[] { floating ? TensorData.FromDoubles(outType, outShape, accD) : TensorData.FromLongs(outType, outShape, accL) };
+            return new[] { floating || mixedPow ? TensorData.FromDoubles(outType, outShape, accD) : TensorData.FromLongs(outType, outShape, accL) };
         }
 
         private bool Compare(double a, double b) => _op switch
@@ -153,6 +157,13 @@ namespace QuantGen.CodeGen.Ops
             if (inputs.Count == 1)
             {
                 ctx.W.Line($"{ctx.In(0)}.CopyTo({y});");
+                return;
+            }
+            if (_op == "Pow" && inputs[1].Type != t && !(t == DataType.Float && inputs[1].IsConstant))
+            {
+                // Base and exponent of different types: computed in double and converted to the base type, as ONNX Runtime does.
+                var (pshape, pst) = OpUtil.Collapse(outShape, Shapes.BroadcastStrides(inputs[0].Shape!, outShape), Shapes.BroadcastStrides(inputs[1].Shape!, outShape));
+                ctx.W.Line($"{ctx.Kernel("Broadcast")}.PowMixed<{cs}, {ctx.Elem(inputs[1].Type)}>({ctx.In(0)}, {ctx.In(1)}, {y}, {CodeWriter.Ints(pshape)}, {CodeWriter.Ints(pst[0])}, {CodeWriter.Ints(pst[1])});");
                 return;
             }
             string op = OpStruct(t, n);

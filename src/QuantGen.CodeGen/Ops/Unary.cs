@@ -27,8 +27,8 @@ namespace QuantGen.CodeGen.Ops
         {
             if (IntegerCapable) RequireTypes(n, 0, DataType.Float, DataType.Int64, DataType.Int32, DataType.Int8);
             else RequireTypes(n, 0, DataType.Float);
-            if (_op == "Gelu" && n.GetString("approximate", "none") != "none")
-                throw Unsupported(n, $"approximate='{n.GetString("approximate", "")}' is not supported");
+            if (_op == "Gelu" && n.GetString("approximate", "none") is not ("none" or "tanh"))
+                throw Unsupported(n, $"approximate='{n.GetString("approximate", "")}' is not supported (none or tanh)");
             SetOutput(n, 0, In(n, 0).Type, ShapeOf(n, 0));
         }
 
@@ -44,8 +44,10 @@ namespace QuantGen.CodeGen.Ops
             return new[] { TensorData.FromDoubles(x.Type, x.Shape, Enumerable.Range(0, x.Length).Select(i => (double)(float)Apply(p, (float)x.GetDouble(i))).ToArray()) };
         }
 
+        /// <summary>Attribute parameters: alpha/beta, or for Gelu A = 1 when approximate is "tanh".</summary>
         private (float A, float B) Params(Node n) => _op switch
         {
+            "Gelu" => (n.GetString("approximate", "none") == "tanh" ? 1f : 0f, 0f),
             "LeakyRelu" => (n.GetFloat("alpha", 0.01f), 0f),
             "HardSigmoid" => (n.GetFloat("alpha", 0.2f), n.GetFloat("beta", 0.5f)),
             "Elu" => (n.GetFloat("alpha", 1f), 0f),
@@ -58,6 +60,7 @@ namespace QuantGen.CodeGen.Ops
             "HardSigmoid" => Math.Max(0, Math.Min(1, p.A * x + p.B)),
             "Elu" => x < 0 ? p.A * (Math.Exp(x) - 1) : x,
             "HardSwish" => x * Math.Max(0, Math.Min(1, x / 6.0 + 0.5)),
+            "Gelu" when p.A == 1f => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
             _ => _fold(x),
         };
 
@@ -75,6 +78,9 @@ namespace QuantGen.CodeGen.Ops
                 case "Elu": ctx.W.Line($"{k}.Elu({ctx.In(0)}, {ctx.Out(0)}, {CodeWriter.Float(a)});"); break;
                 case "Abs": ctx.W.Line($"{k}.Abs<{t}>({ctx.In(0)}, {ctx.Out(0)});"); break;
                 case "Neg": ctx.W.Line($"{k}.Neg<{t}>({ctx.In(0)}, {ctx.Out(0)});"); break;
+                case "Gelu" when a == 1f:
+                    ctx.W.Line($"{k}.Unary<global::QuantGen.Kernels.GeluTanhOp>({ctx.In(0)}, {ctx.Out(0)});");
+                    break;
                 case "Relu":
                     ctx.W.Line($"{ctx.In(0)}.CopyTo({ctx.Out(0)});");
                     ctx.W.Line($"{ctx.Kernel("Activation")}.Apply({ctx.Out(0)}, 1, 0f, 0f);");

@@ -99,6 +99,26 @@ namespace QuantGen.Tests.OpTests
             });
         }
 
+        /// <summary>Pow whose exponent has another element type than the base (opset 15); positive integer bases keep the result finite (0^-x would be a cast of infinity, undefined in C++).</summary>
+        private static OpCase PowMixed(DataType bt, DataType et, bool constE)
+        {
+            var name = $"pow_mixed_{DataTypes.OnnxName(bt)}_base_{DataTypes.OnnxName(et)}_exponent{(constE ? "_const" : "")}_3x4_4";
+            Array Make(Random r, DataType t, int n, bool exponent) => t switch
+            {
+                DataType.Float => RandomData.Floats(r, n, exponent ? -2 : 0.1, exponent ? 2.5 : 3),
+                DataType.Int64 => Enumerable.Range(0, n).Select(_ => (long)r.Next(exponent ? 0 : 1, exponent ? 4 : 6)).ToArray(),
+                _ => Enumerable.Range(0, n).Select(_ => r.Next(exponent ? 0 : 1, exponent ? 4 : 6)).ToArray(),
+            };
+            var m = new OnnxBuilder(15).Input("A", bt, S(3, 4));
+            if (constE) m.Initializer("B", et, S(4), Make(Rng(name), et, 4, true)); else m.Input("B", et, S(4));
+            m.Node("Pow", new[] { "A", "B" }, new[] { "Y" }).Output("Y", bt);
+            return new OpCase(name, m, (r, d) =>
+            {
+                d["A"] = Make(r, bt, 12, false);
+                if (!constE) d["B"] = Make(r, et, 4, true);
+            });
+        }
+
         private static OpCase ClipAttr(float? min, float? max)
         {
             var name = $"clip_opset6_min{(min?.ToString() ?? "none")}_max{(max?.ToString() ?? "none")}";
@@ -191,6 +211,9 @@ namespace QuantGen.Tests.OpTests
             list.Add(Unary("Elu", shape));
             list.Add(Unary("Elu", shape, a => a.Float("alpha", 0.5f), suffix: "_alpha0.5"));
             list.Add(Unary("Gelu", shape, opset: 20));
+            list.Add(Unary("Gelu", shape, a => a.String("approximate", "tanh"), opset: 20, suffix: "_tanh"));
+            foreach (var (bt, et, constE) in new[] { (F, I64, false), (F, I32, false), (I64, F, false), (I32, F, false), (I64, F, true), (I32, I64, false), (F, I64, true) })
+                list.Add(PowMixed(bt, et, constE));
             foreach (var t in new[] { I64, I32 })
             {
                 list.Add(Unary("Abs", shape, t: t));
