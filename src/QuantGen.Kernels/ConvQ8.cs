@@ -48,6 +48,8 @@ namespace QuantGen.Kernels
                 scaleA = staticScale; zeroA = staticZeroPoint;
             }
 
+            Span<int> nhwcShape = stackalloc int[] { coutG, p };
+            Span<int> nhwcStrides = stackalloc int[] { 1, coutG };
             for (int b = 0; b < batch; b++)
             {
                 for (int g = 0; g < group; g++)
@@ -59,7 +61,7 @@ namespace QuantGen.Kernels
                         wScale.Length == 1 ? wScale : wScale.Slice(g * coutG, coutG), bias.IsEmpty ? bias : bias.Slice(g * coutG, coutG),
                         yt, coutG, lo, hi);
                     // [p, coutG] -> NCHW planes [coutG, p].
-                    Tensor.StridedCopy<float>(yt, 0, y.Slice((b * cout + g * coutG) * p, coutG * p), stackalloc int[] { coutG, p }, stackalloc int[] { 1, coutG });
+                    Tensor.StridedCopy<float>(yt, 0, y.Slice((b * cout + g * coutG) * p, coutG * p), nhwcShape, nhwcStrides);
                 }
             }
         }
