@@ -3,6 +3,8 @@ using System;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace QuantGen.Kernels
 {
@@ -252,29 +254,67 @@ namespace QuantGen.Kernels
         private static void PackA(ReadOnlySpan<byte> a, int lda, int rows, int k, int kg, Span<byte> dst, int path)
         {
             int elem = AElement(path), gstride = rows * elem;
-            dst.Slice(0, kg * gstride).Clear();
+            dst.Slice((kg - 1) * gstride, gstride).Clear(); // the k padding of the last group must be zero
+            ref byte pd = ref MemoryMarshal.GetReference(dst);
+            bool avx2 = path == QuantPath.X86Avx2 && Ssse3.IsSupported;
             for (int r = 0; r < rows; r++)
             {
-                var row = a.Slice(r * lda, k);
-                var d = dst.Slice(r * elem);
-                if (path == QuantPath.X86Avx2)
+                ref byte row = ref MemoryMarshal.GetReference(a.Slice(r * lda, k));
+                ref byte d = ref Unsafe.Add(ref pd, r * elem);
+                int p = 0;
+                if (Vector128.IsHardwareAccelerated)
                 {
-                    for (int p = 0; p < k; p++)
+                    for (; p <= k - 16; p += 16)
                     {
-                        int s = (sbyte)(row[p] ^ 0x80);
-                        d[(p >> 2) * gstride + (p & 3)] = (byte)s;
-                        d[(p >> 2) * gstride + 4 + (p & 3)] = (byte)Math.Abs(s);
+                        var v = Vector128.LoadUnsafe(ref row, (nuint)p);
+                        ref byte g = ref Unsafe.Add(ref d, (p >> 2) * gstride);
+                        Vector128<ulong> lo, hi;
+                        if (avx2)
+                        {
+                            var sv = (v ^ Vector128.Create((byte)0x80)).AsSByte();
+                            var uv = Ssse3.Abs(sv); // |-128| = 0x80 = 128 as unsigned
+                            lo = Sse2.UnpackLow(sv.AsInt32(), uv.AsInt32()).AsUInt64();  // groups 0, 1: a'0..3 |a'0..3|
+                            hi = Sse2.UnpackHigh(sv.AsInt32(), uv.AsInt32()).AsUInt64(); // groups 2, 3
+                        }
+                        else if (elem == 4)
+                        {
+                            var sv = (v ^ Vector128.Create((byte)0x80)).AsUInt32();
+                            Unsafe.WriteUnaligned(ref g, sv.GetElement(0));
+                            Unsafe.WriteUnaligned(ref Unsafe.Add(ref g, gstride), sv.GetElement(1));
+                            Unsafe.WriteUnaligned(ref Unsafe.Add(ref g, 2 * gstride), sv.GetElement(2));
+                            Unsafe.WriteUnaligned(ref Unsafe.Add(ref g, 3 * gstride), sv.GetElement(3));
+                            continue;
+                        }
+                        else
+                        {
+                            var (w0, w1) = Vector128.Widen(v); // a as int16, 4 per group
+                            lo = w0.AsUInt64();
+                            hi = w1.AsUInt64();
+                        }
+                        Unsafe.WriteUnaligned(ref g, lo.GetElement(0));
+                        Unsafe.WriteUnaligned(ref Unsafe.Add(ref g, gstride), lo.GetElement(1));
+                        Unsafe.WriteUnaligned(ref Unsafe.Add(ref g, 2 * gstride), hi.GetElement(0));
+                        Unsafe.WriteUnaligned(ref Unsafe.Add(ref g, 3 * gstride), hi.GetElement(1));
                     }
                 }
-                else if (elem == 4)
+                for (; p < k; p++)
                 {
-                    for (int p = 0; p < k; p++) d[(p >> 2) * gstride + (p & 3)] = (byte)(row[p] ^ 0x80);
-                }
-                else
-                {
-                    var d16 = MemoryMarshal.Cast<byte, short>(dst);
-                    int g16 = gstride / 2, r16 = r * 4;
-                    for (int p = 0; p < k; p++) d16[(p >> 2) * g16 + r16 + (p & 3)] = row[p];
+                    byte x = Unsafe.Add(ref row, p);
+                    ref byte g = ref Unsafe.Add(ref d, (p >> 2) * gstride);
+                    if (path == QuantPath.X86Avx2)
+                    {
+                        int sv = (sbyte)(x ^ 0x80);
+                        Unsafe.Add(ref g, p & 3) = (byte)sv;
+                        Unsafe.Add(ref g, 4 + (p & 3)) = (byte)Math.Abs(sv);
+                    }
+                    else if (elem == 4)
+                    {
+                        Unsafe.Add(ref g, p & 3) = (byte)(x ^ 0x80);
+                    }
+                    else
+                    {
+                        Unsafe.WriteUnaligned(ref Unsafe.Add(ref g, 2 * (p & 3)), (short)x);
+                    }
                 }
             }
         }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs the kernel tests (tests/QuantGen.Kernels.Tests) as linux-arm64 under qemu user-mode emulation: once with the CPU's
+# dot-product instructions (the AdvSimd+Dp path is the best path), once with DOTNET_EnableArm64Dp=0 and once on a
+# Cortex-A53 model (no Dp at all: the AdvSimd path). Each run also tests every other path this CPU supports directly.
+# Fails if any run fails. Installs qemu and the arm64 runtime libraries only when they are missing (needs root).
+# Optional: KERNEL_TEST_BUILD_ARGS="..." extra arguments for dotnet publish.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${KERNEL_TEST_ARM64_OUT:-$root/artifacts/kernel-tests-arm64}"
+
+need_apt=()
+command -v qemu-aarch64 >/dev/null 2>&1 || need_apt+=(qemu-user qemu-user-static binfmt-support)
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then dpkg --add-architecture arm64; need_apt+=(__update__); fi
+for p in libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64 libicu72:arm64 zlib1g:arm64 libssl3:arm64; do
+  dpkg -s "$p" >/dev/null 2>&1 || need_apt+=("$p")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  pkgs=()
+  for p in "${need_apt[@]}"; do [ "$p" = __update__ ] || pkgs+=("$p"); done
+  echo "== installing: ${pkgs[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+fi
+
+echo "== publishing tests/QuantGen.Kernels.Tests for linux-arm64 (self-contained) to $out"
+rm -rf "$out"
+# shellcheck disable=SC2086
+dotnet publish "$root/tests/QuantGen.Kernels.Tests/QuantGen.Kernels.Tests.csproj" -c Release -r linux-arm64 --self-contained \
+  -o "$out" -nologo -v:q ${KERNEL_TEST_BUILD_ARGS:-}
+
+status=0
+run() { # name, expected best path, qemu args, env...
+  local name="$1" expected="$2" qargs="$3"; shift 3
+  echo "== arm64 run: $name (expecting best path $expected)"
+  local log; log="$(mktemp)"
+  if (cd "$out" && env QUANTGEN_EXPECTED_PATH="$expected" "$@" qemu-aarch64 $qargs ./QuantGen.Kernels.Tests --no-progress) >"$log" 2>&1; then
+    echo "   passed"
+  else
+    echo "   FAILED"; grep -E "^(failed|  )" "$log" | head -40 || true; status=1
+  fi
+  grep -E "^\s+(total|failed|succeeded|skipped):" "$log" | tr -s ' ' | paste -sd' ' | sed 's/^/   /'
+  rm -f "$log"
+}
+run "default (SDOT)" "AdvSimd+Dp" ""
+run "DOTNET_EnableArm64Dp=0" "AdvSimd" "" DOTNET_EnableArm64Dp=0
+run "-cpu cortex-a53" "AdvSimd" "-cpu cortex-a53"
+exit $status
