@@ -4,12 +4,15 @@ using QuantGen.Graph;
 
 namespace QuantGen.CodeGen.Ops
 {
-    /// <summary>Window geometry shared by MaxPool and AveragePool (1-D and 2-D; ceil_mode; auto_pad; dilations).</summary>
+    /// <summary>Window geometry shared by MaxPool and AveragePool (1-D, 2-D and 3-D; ceil_mode; auto_pad; dilations).</summary>
     internal abstract class PoolBase : Operator
     {
         internal sealed class Geometry
         {
             public int Planes, H, W, OH, OW, KH, KW, SH, SW, DH, DW, PadTop, PadLeft, PadBottom, PadRight;
+            /// <summary>Depth axis of 3-D pooling (1 and no padding for 1-D and 2-D).</summary>
+            public int D = 1, OD = 1, KD = 1, SD = 1, DD = 1, PadFront, PadBack;
+            public bool Is3D;
             public int[] OutShape = Array.Empty<int>();
         }
 
@@ -17,7 +20,7 @@ namespace QuantGen.CodeGen.Ops
         {
             var x = ShapeOf(n, 0);
             int spatial = x.Length - 2;
-            if (spatial < 1 || spatial > 2) throw Unsupported(n, $"{spatial}-D pooling is not supported (input {Shapes.Format(x)})");
+            if (spatial < 1 || spatial > 3) throw Unsupported(n, $"{spatial}-D pooling is not supported (input {Shapes.Format(x)}); supported: 1-D, 2-D and 3-D");
             var kernel = n.GetInts("kernel_shape") ?? throw Invalid(n, "kernel_shape is required");
             if (kernel.Length != spatial) throw Invalid(n, $"kernel_shape has {kernel.Length} values for {spatial} spatial axes");
             var strides = OpUtil.Ints(n, "strides", spatial, 1);
@@ -32,6 +35,16 @@ namespace QuantGen.CodeGen.Ops
                 g.W = x[2]; g.KW = (int)kernel[0]; g.SW = strides[0]; g.DW = dil[0];
                 (g.OW, g.PadLeft, g.PadRight) = OpUtil.Window(n, autoPad, g.W, g.KW, g.SW, g.DW, pads[0], pads[1], ceil);
                 g.OutShape = new[] { x[0], x[1], g.OW };
+            }
+            else if (spatial == 3)
+            {
+                g.Is3D = true;
+                g.D = x[2]; g.H = x[3]; g.W = x[4]; g.KD = (int)kernel[0]; g.KH = (int)kernel[1]; g.KW = (int)kernel[2];
+                g.SD = strides[0]; g.SH = strides[1]; g.SW = strides[2]; g.DD = dil[0]; g.DH = dil[1]; g.DW = dil[2];
+                (g.OD, g.PadFront, g.PadBack) = OpUtil.Window(n, autoPad, g.D, g.KD, g.SD, g.DD, pads[0], pads[3], ceil);
+                (g.OH, g.PadTop, g.PadBottom) = OpUtil.Window(n, autoPad, g.H, g.KH, g.SH, g.DH, pads[1], pads[4], ceil);
+                (g.OW, g.PadLeft, g.PadRight) = OpUtil.Window(n, autoPad, g.W, g.KW, g.SW, g.DW, pads[2], pads[5], ceil);
+                g.OutShape = new[] { x[0], x[1], g.OD, g.OH, g.OW };
             }
             else
             {
@@ -54,7 +67,7 @@ namespace QuantGen.CodeGen.Ops
         public override string Describe(Node n)
         {
             var g = Resolve(n);
-            return $"{g.KH}x{g.KW}, stride {g.SH}x{g.SW}";
+            return g.Is3D ? $"{g.KD}x{g.KH}x{g.KW}, stride {g.SD}x{g.SH}x{g.SW}" : $"{g.KH}x{g.KW}, stride {g.SH}x{g.SW}";
         }
     }
 
@@ -75,6 +88,11 @@ namespace QuantGen.CodeGen.Ops
         public override void Emit(EmitContext ctx)
         {
             var g = Resolve(ctx.Node);
+            if (g.Is3D)
+            {
+                ctx.W.Line($"{ctx.Kernel("Pool")}.Max3D({ctx.In(0)}, {ctx.Out(0)}, {g.Planes}, {g.D}, {g.H}, {g.W}, {g.OD}, {g.OH}, {g.OW}, {g.KD}, {g.KH}, {g.KW}, {g.SD}, {g.SH}, {g.SW}, {g.DD}, {g.DH}, {g.DW}, {g.PadFront}, {g.PadTop}, {g.PadLeft});");
+                return;
+            }
             ctx.W.Line($"{ctx.Kernel("Pool")}.Max2D({ctx.In(0)}, {ctx.Out(0)}, {g.Planes}, {g.H}, {g.W}, {g.OH}, {g.OW}, {g.KH}, {g.KW}, {g.SH}, {g.SW}, {g.DH}, {g.DW}, {g.PadTop}, {g.PadLeft});");
         }
     }
@@ -90,6 +108,12 @@ namespace QuantGen.CodeGen.Ops
         {
             var g = Resolve(ctx.Node);
             bool include = ctx.Node.GetInt("count_include_pad", 0) != 0;
+            if (g.Is3D)
+            {
+                ctx.W.Line($"{ctx.Kernel("Pool")}.Average3D({ctx.In(0)}, {ctx.Out(0)}, {g.Planes}, {g.D}, {g.H}, {g.W}, {g.OD}, {g.OH}, {g.OW}, {g.KD}, {g.KH}, {g.KW}, {g.SD}, {g.SH}, {g.SW}, {g.DD}, {g.DH}, {g.DW},");
+                ctx.W.Line($"    {g.PadFront}, {g.PadTop}, {g.PadLeft}, {g.PadBack}, {g.PadBottom}, {g.PadRight}, {(include ? "true" : "false")});");
+                return;
+            }
             ctx.W.Line($"{ctx.Kernel("Pool")}.Average2D({ctx.In(0)}, {ctx.Out(0)}, {g.Planes}, {g.H}, {g.W}, {g.OH}, {g.OW}, {g.KH}, {g.KW}, {g.SH}, {g.SW}, {g.DH}, {g.DW}, {g.PadTop}, {g.PadLeft}, {g.PadBottom}, {g.PadRight}, {(include ? "true" : "false")});");
         }
     }

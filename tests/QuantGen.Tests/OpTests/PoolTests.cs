@@ -6,7 +6,7 @@ using static QuantGen.Tests.OpTests.H;
 
 namespace QuantGen.Tests.OpTests
 {
-    /// <summary>MaxPool/AveragePool (1-D and 2-D: ceil_mode, pads, count_include_pad, dilations, auto_pad) and the global pools.</summary>
+    /// <summary>MaxPool/AveragePool (1-D, 2-D and 3-D: ceil_mode, pads, count_include_pad, dilations, auto_pad) and the global pools.</summary>
     public class PoolTests
     {
         private static OpCase Pool(string op, int[] x, int[] kernel, int[]? strides = null, int[]? pads = null, bool ceil = false,
@@ -63,8 +63,19 @@ namespace QuantGen.Tests.OpTests
             list.Add(Pool("AveragePool", S(1, 2, 7, 7), S(3, 3), S(2, 2), ceil: true, opset: 11));
             list.Add(Pool("MaxPool", S(1, 2, 7, 7), S(3, 3), S(2, 2), ceil: true, opset: 11));
 
+            // 3-D (NCDHW).
+            foreach (var op in new[] { "MaxPool", "AveragePool" })
+            {
+                list.Add(Pool(op, S(1, 2, 5, 6, 7), S(2, 2, 2), S(2, 2, 2)));
+                list.Add(Pool(op, S(1, 2, 5, 6, 7), S(3, 3, 2), S(2, 1, 2), S(1, 0, 1, 1, 1, 0), ceil: true));
+                list.Add(Pool(op, S(2, 1, 6, 6, 6), S(3, 3, 3), S(2, 2, 2), autoPad: "SAME_UPPER"));
+                list.Add(Pool(op, S(1, 1, 7, 7, 7), S(2, 2, 2), S(1, 1, 1), dilations: S(2, 1, 2), opset: 19));
+            }
+            list.Add(Pool("AveragePool", S(1, 2, 5, 6, 7), S(3, 3, 3), S(2, 2, 2), S(1, 1, 1, 1, 1, 1), includePad: true, ceil: true));
+            list.Add(Pool("AveragePool", S(1, 1, 8, 8, 8), S(3, 3, 3), S(3, 3, 3), S(1, 1, 1, 1, 1, 1), dilations: S(2, 2, 2), includePad: true, ceil: true, opset: 19));
+
             foreach (var op in new[] { "GlobalAveragePool", "GlobalMaxPool" })
-                foreach (var x in new[] { S(2, 3, 5, 4), S(1, 4, 7), S(1, 2, 1, 1) })
+                foreach (var x in new[] { S(2, 3, 5, 4), S(1, 4, 7), S(1, 2, 1, 1), S(1, 2, 3, 4, 5) })
                     list.Add(new OpCase($"{op.ToLowerInvariant()}_{Shape(x)}", One(13, op, new[] { ("X", F, x) }, F)));
             return list;
         }
