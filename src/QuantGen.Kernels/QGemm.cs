@@ -22,12 +22,12 @@ namespace QuantGen.Kernels
     /// a separate array computed by <see cref="Pack"/>, so the zero point is hoisted out of the inner loop:
     /// sum_k (a - zA) b = sum_k a b - zA * colSum.</para>
     /// <para><b>A</b> is repacked per block of <see cref="MR"/> = 4 rows into a small buffer as k-groups
-    /// <c>[K4/4][rows][element]</c> in the form the path multiplies (a ^ 0x80 and |a ^ 0x80| for AVX2, a ^ 0x80 for
+    /// <c>[K4/4][rows][element]</c> in the form the path multiplies (sign mask of a' = a ^ 0x80 and |a'| for AVX2, a ^ 0x80 for
     /// AdvSimd/Dp, a as int16 for AVX-512 and Vector128), with the k padding set to zero; the micro-kernels compute
     /// 4 x 16 tiles (M &gt;= 4) or 1 x 16 tiles (GEMV and leftover rows).</para>
     /// <para><b>No saturation.</b> The AVX2, AdvSimd and Dp paths multiply a' = a - 128 in [-128, 127] (so sum a b =
-    /// sum a' b + 128 colSum). AVX2 uses vpmaddubsw(|a'|, sign(b, a')): |a'| &lt;= 128 and |b| &lt;= 127 make each int16 pair sum
-    /// at most 2 * 128 * 127 = 32512 &lt; 32767, and sign(b, a') never negates -128 because b &gt;= -127 (this is why B must not
+    /// sum a' b + 128 colSum). AVX2 uses vpmaddubsw(|a'|, b * sign(a')): |a'| &lt;= 128 and |b| &lt;= 127 make each int16 pair sum
+    /// at most 2 * 128 * 127 = 32512 &lt; 32767, and b * sign(a') never negates -128 because b &gt;= -127 (this is why B must not
     /// contain -128; <see cref="Pack"/> rejects it). AdvSimd adds two int8 x int8 products in an int16 lane (smull + smlal),
     /// bounded by the same 32512. AVX-512 widens both operands to int16 (vpmovsxbw + vpmaddwd), exact by construction.</para>
     /// </remarks>
@@ -273,8 +273,9 @@ namespace QuantGen.Kernels
                         {
                             var sv = (v ^ Vector128.Create((byte)0x80)).AsSByte();
                             var uv = Ssse3.Abs(sv); // |-128| = 0x80 = 128 as unsigned
-                            lo = Sse2.UnpackLow(sv.AsInt32(), uv.AsInt32()).AsUInt64();  // groups 0, 1: a'0..3 |a'0..3|
-                            hi = Sse2.UnpackHigh(sv.AsInt32(), uv.AsInt32()).AsUInt64(); // groups 2, 3
+                            var mv = Vector128.LessThan(sv, Vector128<sbyte>.Zero);
+                            lo = Sse2.UnpackLow(mv.AsInt32(), uv.AsInt32()).AsUInt64();  // groups 0, 1: sign masks, |a'|
+                            hi = Sse2.UnpackHigh(mv.AsInt32(), uv.AsInt32()).AsUInt64(); // groups 2, 3
                         }
                         else if (elem == 4)
                         {
@@ -304,7 +305,7 @@ namespace QuantGen.Kernels
                     if (path == QuantPath.X86Avx2)
                     {
                         int sv = (sbyte)(x ^ 0x80);
-                        Unsafe.Add(ref g, p & 3) = (byte)sv;
+                        Unsafe.Add(ref g, p & 3) = (byte)(sv < 0 ? 0xFF : 0);
                         Unsafe.Add(ref g, 4 + (p & 3)) = (byte)Math.Abs(sv);
                     }
                     else if (elem == 4)

@@ -1,0 +1,208 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using QuantGen.Kernels;
+
+namespace QuantGen.KernelBench
+{
+    /// <summary>
+    /// GMAC/s of QGemm (int32 output) per path and shape, next to the peak of the same instruction mix in a register-only loop
+    /// (12 or 8 independent accumulators, no loads). Medians of repeated timed batches; tiered compilation is off.
+    /// </summary>
+    internal static class Program
+    {
+        private static int Main(string[] args)
+        {
+            int repeats = args.Length > 0 ? int.Parse(args[0]) : 15;
+            Console.WriteLine($"best path: {QuantPath.Name(QuantPath.Best)}; Avx2={Avx2.IsSupported} Avx512BW={Avx512BW.IsSupported} Vector512={Vector512.IsHardwareAccelerated}");
+            if (Avx2.IsSupported)
+            {
+                Console.WriteLine($"peak AVX2 vpsignb+vpmaddubsw+vpmaddwd+vpaddd (sign variant), ymm: {Median(repeats, PeakAvx2Sign):s} GMAC/s");
+                Console.WriteLine($"peak AVX2 vpxor+vpsubb+vpmaddubsw+vpmaddwd+vpaddd (the AVX2 kernel's mix), ymm: {Median(repeats, PeakAvx2Xor):s} GMAC/s");
+                Console.WriteLine($"peak AVX2 vpmaddubsw+vpmaddwd+vpaddd (no sign), ymm:                   {Median(repeats, PeakAvx2):s} GMAC/s");
+            }
+            if (Avx512BW.IsSupported)
+            {
+                Console.WriteLine($"peak AVX-512 2 vpmovsxbw + 8 vpmaddwd + 8 vpaddd (the AVX-512 kernel's mix), zmm: {Median(repeats, PeakAvx512Kernel):s} GMAC/s");
+            }
+            var paths = new List<int>();
+            if (Avx2.IsSupported) paths.Add(QuantPath.X86Avx2);
+            if (Avx512BW.IsSupported) paths.Add(QuantPath.X86Avx512);
+            if (paths.Count == 0) paths.Add(QuantPath.Best);
+            Console.WriteLine();
+            Console.WriteLine("   M     N     K  path       GMAC/s median (best)  us/call (median)");
+            foreach (int k in new[] { 4608, 576 })
+                foreach (int m in new[] { 1, 4, 64, 196 })
+                    foreach (int path in paths)
+                    {
+                        double g = Gemm(m, 512, k, path, repeats, out double us, out double best);
+                        Console.WriteLine($"{m,4} {512,5} {k,5}  {QuantPath.Name(path),-10} {g,8:F1} {best,8:F1} {us,9:F1}");
+                    }
+            return 0;
+        }
+
+        /// <summary>"median (best)" of repeated runs: the machine is shared, so the best run shows the uncontended speed.</summary>
+        private static string Median(int repeats, Func<double> f)
+        {
+            f();
+            var r = new double[repeats];
+            for (int i = 0; i < repeats; i++) r[i] = f();
+            Array.Sort(r);
+            return $"{r[repeats / 2],6:F1} ({r[repeats - 1]:F1})";
+        }
+
+        private static double Gemm(int m, int n, int k, int path, int repeats, out double usPerCall, out double bestGmacs)
+        {
+            var rng = new Random(1);
+            var a = new byte[m * k];
+            rng.NextBytes(a);
+            var b = new sbyte[k * n];
+            for (int i = 0; i < b.Length; i++) b[i] = (sbyte)rng.Next(-127, 128);
+            var packed = new sbyte[QGemm.PackedLength(k, n)];
+            var sums = new int[QGemm.ColSumsLength(n)];
+            QGemm.Pack(b, k, n, packed, sums);
+            var c = new int[m * n];
+            double macs = (double)m * n * k;
+            int calls = Math.Max(1, (int)(2e8 / macs)); // ~2 ms per batch at 100 GMAC/s
+            double best = 0;
+            var times = new double[repeats];
+            QGemm.RunPath(m, n, k, a, k, 77, packed, sums, c, n, path);
+            var reference = new int[m * n];
+            QGemm.Reference(m, n, k, a, k, 77, packed, reference, n);
+            if (!reference.AsSpan().SequenceEqual(c)) throw new InvalidOperationException($"{QuantPath.Name(path)} differs from the reference at M={m} K={k}");
+            for (int r = 0; r < repeats; r++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int i = 0; i < calls; i++) QGemm.RunPath(m, n, k, a, k, 77, packed, sums, c, n, path);
+                times[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds / calls;
+            }
+            Array.Sort(times);
+            bestGmacs = macs / times[0] / 1e9;
+            best = times[repeats / 2];
+            usPerCall = best * 1e6;
+            return macs / best / 1e9;
+        }
+
+        private const int PeakIters = 2_000_000;
+
+        // Register-only loops. Operands that would be loop-invariant are bumped once per iteration (a vpaddb each), otherwise the
+        // JIT hoists or CSEs the multiplies; every chain multiplies a distinct operand pair.
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int PeakAvx2SignLoop(int iters)
+        {
+            // The AVX2 4x16 kernel per k-group: 2 B vectors (vary) x 4 rows (s, u): vpsignb, vpmaddubsw, vpmaddwd, vpaddd per chain.
+            var one = Vector256.Create((sbyte)1); var ones = Vector256.Create((short)1);
+            Vector256<sbyte> b0 = Vector256.Create((sbyte)1), b1 = Vector256.Create((sbyte)-2);
+            Vector256<sbyte> s0 = Vector256.Create((sbyte)1), s1 = Vector256.Create((sbyte)-1), s2 = Vector256.Create((sbyte)3), s3 = Vector256.Create((sbyte)-4);
+            Vector256<byte> u0 = Vector256.Create((byte)1), u1 = Vector256.Create((byte)1), u2 = Vector256.Create((byte)3), u3 = Vector256.Create((byte)4);
+            Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            for (int i = 0; i < iters; i++)
+            {
+                c0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u0, Avx2.Sign(b0, s0)), ones);
+                c1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u0, Avx2.Sign(b1, s0)), ones);
+                c2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u1, Avx2.Sign(b0, s1)), ones);
+                c3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u1, Avx2.Sign(b1, s1)), ones);
+                c4 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u2, Avx2.Sign(b0, s2)), ones);
+                c5 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u2, Avx2.Sign(b1, s2)), ones);
+                c6 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u3, Avx2.Sign(b0, s3)), ones);
+                c7 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u3, Avx2.Sign(b1, s3)), ones);
+                b0 += one; b1 += one;
+            }
+            return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7).ToScalar();
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int PeakAvx2XorLoop(int iters)
+        {
+            // The AVX2 4x16 kernel per k-group: 2 B vectors (vary) x 4 rows (s, u): vpxor, vpsubb, vpmaddubsw, vpmaddwd, vpaddd per chain.
+            var one = Vector256.Create((sbyte)1); var ones = Vector256.Create((short)1);
+            Vector256<sbyte> b0 = Vector256.Create((sbyte)1), b1 = Vector256.Create((sbyte)-2);
+            Vector256<sbyte> s0 = Vector256.Create((sbyte)1), s1 = Vector256.Create((sbyte)-1), s2 = Vector256.Create((sbyte)3), s3 = Vector256.Create((sbyte)-4);
+            Vector256<byte> u0 = Vector256.Create((byte)1), u1 = Vector256.Create((byte)1), u2 = Vector256.Create((byte)3), u3 = Vector256.Create((byte)4);
+            Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            for (int i = 0; i < iters; i++)
+            {
+                c0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u0, Avx2.Subtract(Avx2.Xor(b0, s0), s0)), ones);
+                c1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u0, Avx2.Subtract(Avx2.Xor(b1, s0), s0)), ones);
+                c2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u1, Avx2.Subtract(Avx2.Xor(b0, s1), s1)), ones);
+                c3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u1, Avx2.Subtract(Avx2.Xor(b1, s1), s1)), ones);
+                c4 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u2, Avx2.Subtract(Avx2.Xor(b0, s2), s2)), ones);
+                c5 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u2, Avx2.Subtract(Avx2.Xor(b1, s2), s2)), ones);
+                c6 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u3, Avx2.Subtract(Avx2.Xor(b0, s3), s3)), ones);
+                c7 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u3, Avx2.Subtract(Avx2.Xor(b1, s3), s3)), ones);
+                b0 += one; b1 += one;
+            }
+            return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7).ToScalar();
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int PeakAvx2Loop(int iters)
+        {
+            // vpmaddubsw + vpmaddwd + vpaddd, 12 chains (3 varying u x 4 b), the TOOLCHAIN.md reference mix.
+            var one = Vector256.Create((byte)1); var ones = Vector256.Create((short)1);
+            Vector256<byte> u0 = Vector256.Create((byte)1), u1 = Vector256.Create((byte)2), u2 = Vector256.Create((byte)3);
+            Vector256<sbyte> b0 = Vector256.Create((sbyte)1), b1 = Vector256.Create((sbyte)2), b2 = Vector256.Create((sbyte)3), b3 = Vector256.Create((sbyte)4);
+            Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            Vector256<int> c8 = default, c9 = default, c10 = default, c11 = default;
+            for (int i = 0; i < iters; i++)
+            {
+                c0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u0, b0), ones);
+                c1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u0, b1), ones);
+                c2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u0, b2), ones);
+                c3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u0, b3), ones);
+                c4 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u1, b0), ones);
+                c5 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u1, b1), ones);
+                c6 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u1, b2), ones);
+                c7 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u1, b3), ones);
+                c8 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u2, b0), ones);
+                c9 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u2, b1), ones);
+                c10 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u2, b2), ones);
+                c11 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u2, b3), ones);
+                u0 += one; u1 += one; u2 += one;
+            }
+            return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).ToScalar();
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int PeakAvx512KernelLoop(int iters)
+        {
+            // The AVX-512 4x16 kernel per k-group: 2 vpmovsxbw (B halves, vary) and 4 rows x 2 vpmaddwd + vpaddd.
+            var one = Vector256.Create((sbyte)1);
+            var lo = Vector256.Create((sbyte)3); var hi = Vector256.Create((sbyte)-5);
+            var x0 = Vector512.Create((short)200); var x1 = Vector512.Create((short)100); var x2 = Vector512.Create((short)7); var x3 = Vector512.Create((short)9);
+            Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            for (int i = 0; i < iters; i++)
+            {
+                var w0 = Avx512BW.ConvertToVector512Int16(lo);
+                var w1 = Avx512BW.ConvertToVector512Int16(hi);
+                c0 += Avx512BW.MultiplyAddAdjacent(w0, x0); c1 += Avx512BW.MultiplyAddAdjacent(w1, x0);
+                c2 += Avx512BW.MultiplyAddAdjacent(w0, x1); c3 += Avx512BW.MultiplyAddAdjacent(w1, x1);
+                c4 += Avx512BW.MultiplyAddAdjacent(w0, x2); c5 += Avx512BW.MultiplyAddAdjacent(w1, x2);
+                c6 += Avx512BW.MultiplyAddAdjacent(w0, x3); c7 += Avx512BW.MultiplyAddAdjacent(w1, x3);
+                lo += one; hi += one;
+            }
+            return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7).ToScalar();
+        }
+
+        private static double Time(Func<int, int> loop, double macsPerIter)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Sink(loop(PeakIters));
+            return PeakIters * macsPerIter / Stopwatch.GetElapsedTime(t0).TotalSeconds / 1e9;
+        }
+
+        private static double PeakAvx2Sign() => Time(PeakAvx2SignLoop, 8.0 * 32);
+        private static double PeakAvx2Xor() => Time(PeakAvx2XorLoop, 8.0 * 32);
+        private static double PeakAvx2() => Time(PeakAvx2Loop, 12.0 * 32);
+        private static double PeakAvx512Kernel() => Time(PeakAvx512KernelLoop, 8.0 * 32);
+
+        private static int s_sink;
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void Sink(int v) => s_sink ^= v;
+    }
+}
