@@ -182,8 +182,9 @@ namespace QuantGen.Cli
                         failure ??= $"output {o} ('{plan.Outputs[o].Name}') element {i}: {a.ToString("R", CultureInfo.InvariantCulture)} vs expected {b.ToString("R", CultureInfo.InvariantCulture)}";
                 }
             }
-            // Cosine similarity of all outputs; vectors that are both (numerically) zero count as identical.
-            double cosine = na < 1e-30 && nb < 1e-30 ? 1 : na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
+            // Cosine similarity of all outputs. It is undefined for a zero vector: when either side is (numerically) zero,
+            // the outputs count as identical (1) if every element is within 1e-4, else as unrelated (0).
+            double cosine = na < 1e-24 || nb < 1e-24 ? (maxAbs <= 1e-4 ? 1 : 0) : dot / Math.Sqrt(na * nb);
             if (minCosine is double min)
             {
                 bool sizesOk = failure == null || !failure.Contains("elements");
