@@ -88,8 +88,48 @@ namespace QuantGen.Kernels
         // AVX-512BW: exact widening, vpmovsxbw(b) x broadcast int16 (a0..a3) with vpmaddwd -> two int32 partials per column
         // (k0+k1, k2+k3), folded at the end with vpermt2d. Packed A: per k-group and row 4 x int16.
 
+        /// <summary>8 x 16: the two widened B halves serve eight rows (16 accumulators of the 32 zmm registers).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Avx512Kernel4x16(ref byte ap, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
+        private static void Avx512Kernel8x16(ref byte ap, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
+        {
+            Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+            Vector512<int> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+            for (int g = 0; g < kg; g++)
+            {
+                var w0 = Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref bp));
+                var w1 = Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref bp, 32));
+                var x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref ap)).AsInt16();
+                c00 += Avx512BW.MultiplyAddAdjacent(w0, x); c01 += Avx512BW.MultiplyAddAdjacent(w1, x);
+                x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref ap, 8))).AsInt16();
+                c10 += Avx512BW.MultiplyAddAdjacent(w0, x); c11 += Avx512BW.MultiplyAddAdjacent(w1, x);
+                x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref ap, 16))).AsInt16();
+                c20 += Avx512BW.MultiplyAddAdjacent(w0, x); c21 += Avx512BW.MultiplyAddAdjacent(w1, x);
+                x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref ap, 24))).AsInt16();
+                c30 += Avx512BW.MultiplyAddAdjacent(w0, x); c31 += Avx512BW.MultiplyAddAdjacent(w1, x);
+                x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref ap, 32))).AsInt16();
+                c40 += Avx512BW.MultiplyAddAdjacent(w0, x); c41 += Avx512BW.MultiplyAddAdjacent(w1, x);
+                x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref ap, 40))).AsInt16();
+                c50 += Avx512BW.MultiplyAddAdjacent(w0, x); c51 += Avx512BW.MultiplyAddAdjacent(w1, x);
+                x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref ap, 48))).AsInt16();
+                c60 += Avx512BW.MultiplyAddAdjacent(w0, x); c61 += Avx512BW.MultiplyAddAdjacent(w1, x);
+                x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref ap, 56))).AsInt16();
+                c70 += Avx512BW.MultiplyAddAdjacent(w0, x); c71 += Avx512BW.MultiplyAddAdjacent(w1, x);
+                bp = ref Unsafe.Add(ref bp, 64);
+                ap = ref Unsafe.Add(ref ap, 64);
+            }
+            var zcs = Vector512.LoadUnsafe(ref cs) * Vector512.Create(zc);
+            Fold512(c00, c01, zcs).StoreUnsafe(ref dst);
+            Fold512(c10, c11, zcs).StoreUnsafe(ref dst, (nuint)ldd);
+            Fold512(c20, c21, zcs).StoreUnsafe(ref dst, (nuint)(2 * ldd));
+            Fold512(c30, c31, zcs).StoreUnsafe(ref dst, (nuint)(3 * ldd));
+            Fold512(c40, c41, zcs).StoreUnsafe(ref dst, (nuint)(4 * ldd));
+            Fold512(c50, c51, zcs).StoreUnsafe(ref dst, (nuint)(5 * ldd));
+            Fold512(c60, c61, zcs).StoreUnsafe(ref dst, (nuint)(6 * ldd));
+            Fold512(c70, c71, zcs).StoreUnsafe(ref dst, (nuint)(7 * ldd));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Avx512Kernel4x16(ref byte ap, int gstride, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
         {
             Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
             for (int g = 0; g < kg; g++)
@@ -105,7 +145,7 @@ namespace QuantGen.Kernels
                 x = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref ap, 24))).AsInt16();
                 c30 += Avx512BW.MultiplyAddAdjacent(w0, x); c31 += Avx512BW.MultiplyAddAdjacent(w1, x);
                 bp = ref Unsafe.Add(ref bp, 64);
-                ap = ref Unsafe.Add(ref ap, 32);
+                ap = ref Unsafe.Add(ref ap, gstride);
             }
             var zcs = Vector512.LoadUnsafe(ref cs) * Vector512.Create(zc);
             Fold512(c00, c01, zcs).StoreUnsafe(ref dst);

@@ -21,10 +21,10 @@ namespace QuantGen.Kernels
     /// pairs + vpmaddwd, of vpmovsxbw + vpmaddwd, and of SDOT). Column sums of B (int32, zero padded to roundup(n, 16)) are
     /// a separate array computed by <see cref="Pack"/>, so the zero point is hoisted out of the inner loop:
     /// sum_k (a - zA) b = sum_k a b - zA * colSum.</para>
-    /// <para><b>A</b> is repacked per block of <see cref="MR"/> = 4 rows into a small buffer as k-groups
+    /// <para><b>A</b> is repacked per block of 4 rows (8 for AVX-512) into a small buffer as k-groups
     /// <c>[K4/4][rows][element]</c> in the form the path multiplies (sign mask of a' = a ^ 0x80 and |a'| for AVX2, a ^ 0x80 for
     /// AdvSimd/Dp, a as int16 for AVX-512 and Vector128), with the k padding set to zero; the micro-kernels compute
-    /// 4 x 16 tiles (M &gt;= 4) or 1 x 16 tiles (GEMV and leftover rows).</para>
+    /// 4 x 16 tiles (8 x 16 with AVX-512) and 1 x 16 tiles (GEMV and leftover rows).</para>
     /// <para><b>No saturation.</b> The AVX2, AdvSimd and Dp paths multiply a' = a - 128 in [-128, 127] (so sum a b =
     /// sum a' b + 128 colSum). AVX2 uses vpmaddubsw(|a'|, b * sign(a')): |a'| &lt;= 128 and |b| &lt;= 127 make each int16 pair sum
     /// at most 2 * 128 * 127 = 32512 &lt; 32767, and b * sign(a') never negates -128 because b &gt;= -127 (this is why B must not
@@ -33,9 +33,14 @@ namespace QuantGen.Kernels
     /// </remarks>
     internal static partial class QGemm
     {
-        public const int NR = 16, KR = 4, MR = 4;
+        public const int NR = 16, KR = 4;
 
-        /// <summary>Column chunk of the fused epilogues: MR x NC int32 accumulators live on the stack (1 KB).</summary>
+        /// <summary>Rows per block: 8 for AVX-512 (32 registers; amortizes the B widening), 4 elsewhere.</summary>
+        private const int MaxRows = 8;
+
+        private static int RowBlock(int path) => path == QuantPath.X86Avx512 ? 8 : 4;
+
+        /// <summary>Column chunk of the fused epilogues: MaxRows x NC int32 accumulators live on the stack (2 KB).</summary>
         private const int NC = 64;
 
         private static int RoundUp(int x, int r) => (x + r - 1) / r * r;
@@ -169,21 +174,21 @@ namespace QuantGen.Kernels
             ReadOnlySpan<int> colSums, ref Epilogue e, int path)
         {
             if (m == 0 || n == 0) return;
-            int kg = (k + KR - 1) / KR, elem = AElement(path), need = kg * MR * elem;
+            int kg = (k + KR - 1) / KR, elem = AElement(path), mr = RowBlock(path), need = kg * mr * elem;
             // a' = a - 128 paths add 128 * colSum back; the others use a as is.
             int zc = path == QuantPath.X86Avx2 || path == QuantPath.ArmAdvSimd || path == QuantPath.ArmDp ? 128 - zeroA : -zeroA;
             byte[]? rented = null;
             Span<byte> apack = need <= 4096 ? stackalloc byte[4096] : (rented = ArrayPool<byte>.Shared.Rent(need));
-            Span<int> tile = stackalloc int[MR * NC];
+            Span<int> tile = stackalloc int[MaxRows * NC];
             try
             {
                 ref sbyte pb = ref MemoryMarshal.GetReference(packed);
                 ref int pcs = ref MemoryMarshal.GetReference(colSums);
                 ref int pt = ref MemoryMarshal.GetReference(tile);
                 int panelBytes = kg * KR * NR;
-                for (int i0 = 0; i0 < m; i0 += MR)
+                for (int i0 = 0; i0 < m; i0 += mr)
                 {
-                    int rows = Math.Min(MR, m - i0);
+                    int rows = Math.Min(mr, m - i0);
                     ref byte pa = ref MemoryMarshal.GetReference(apack);
                     if (path != QuantPath.Scalar && k > 0) PackA(a.Slice(i0 * lda), lda, rows, k, kg, apack, path);
                     if (e.Kind == EpilogueInt32)
@@ -328,15 +333,17 @@ namespace QuantGen.Kernels
             switch (path)
             {
                 case QuantPath.X86Avx2:
-                    if (rows == MR) { Avx2Kernel4x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
+                    if (rows == 4) { Avx2Kernel4x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
                     for (int r = 0; r < rows; r++) Avx2Kernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
                     return;
                 case QuantPath.X86Avx512:
-                    if (rows == MR) { Avx512Kernel4x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
-                    for (int r = 0; r < rows; r++) Avx512Kernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
+                    if (rows == 8) { Avx512Kernel8x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
+                    int done = 0;
+                    if (rows >= 4) { Avx512Kernel4x16(ref ap, rows * elem, kg, ref bp, ref cs, zc, ref dst, ldd); done = 4; }
+                    for (int r = done; r < rows; r++) Avx512Kernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
                     return;
                 case QuantPath.ArmDp:
-                    if (rows == MR) { DpKernel4x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
+                    if (rows == 4) { DpKernel4x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
                     for (int r = 0; r < rows; r++) DpKernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
                     return;
                 case QuantPath.ArmAdvSimd:
