@@ -1,0 +1,91 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using QuantGen.Cli;
+using QuantGen.CodeGen;
+
+namespace QuantGen.Tests.Int8
+{
+    /// <summary>
+    /// Fashion-MNIST CNN with static int8 activations calibrated on test images 0-499: top-1 accuracy on images 500-9999
+    /// within 0.3 points of float32.
+    /// </summary>
+    public class FashionStaticTests
+    {
+        private readonly ITestOutputHelper _out;
+        public FashionStaticTests(ITestOutputHelper output) { _out = output; }
+
+        public static (float[] Images, byte[] Labels) Load()
+        {
+            static byte[] Gunzip(string path)
+            {
+                using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+                using var ms = new MemoryStream();
+                gz.CopyTo(ms);
+                return ms.ToArray();
+            }
+            var dir = Corpus.Path_("datasets", "fashion-mnist");
+            var img = Gunzip(Path.Combine(dir, "t10k-images-idx3-ubyte.gz"));
+            var lab = Gunzip(Path.Combine(dir, "t10k-labels-idx1-ubyte.gz"));
+            Assert.Equal(16 + 10000 * 784, img.Length);
+            return (img.Skip(16).Select(b => b / 255f).ToArray(), lab.Skip(8).ToArray());
+        }
+
+        /// <summary>Writes images [from, to) as one float32 .npy array [n, 1, 28, 28] into a new folder.</summary>
+        public static string CalibrationFolder(float[] images, int from, int to)
+        {
+            var dir = Directory.CreateTempSubdirectory("qg-calib").FullName;
+            int n = to - from;
+            var header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({n}, 1, 28, 28), }}";
+            header = header.PadRight(118 - 1) + "\n";
+            using var f = File.Create(Path.Combine(dir, "input.npy"));
+            f.Write(new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0 });
+            f.Write(System.Text.Encoding.ASCII.GetBytes(header));
+            var bytes = new byte[n * 784 * 4];
+            Buffer.BlockCopy(images, from * 784 * 4, bytes, 0, bytes.Length);
+            f.Write(bytes);
+            return dir;
+        }
+
+        private static int Accuracy(Checker.Compiled model, float[] images, byte[] labels, int from, int to, int batch)
+        {
+            int correct = 0;
+            for (int start = from; start < to; start += batch)
+            {
+                var x = new float[batch * 784];
+                Array.Copy(images, start * 784, x, 0, batch * 784);
+                var y = (float[])model.Run(new Array[] { x })[0];
+                for (int i = 0; i < batch; i++)
+                {
+                    int best = 0;
+                    for (int c = 1; c < 10; c++) if (y[i * 10 + c] > y[i * 10 + best]) best = c;
+                    if (best == labels[start + i]) correct++;
+                }
+            }
+            return correct;
+        }
+
+        [Fact]
+        public void Static_int8_top1_on_images_500_to_9999_is_within_0_3_points_of_float32()
+        {
+            var (images, labels) = Load();
+            var bytes = File.ReadAllBytes(Corpus.Path_("fashion_mnist_cnn", "model.onnx"));
+            var dims = new Dictionary<string, int> { ["batch_size"] = 100 };
+            var calibration = CalibrationFolder(images, 0, 500);
+            var f32 = new Checker(bytes, "fashion.onnx", null).Compile(dims);
+            var q8 = new Checker(bytes, "fashion.onnx", null, new CompileOptions { Precision = "Int8", Calibration = calibration }).Compile(dims);
+            Assert.Contains("calibrated", string.Join(" ", q8.Diagnostics.Select(d => d.Message)));
+            Assert.Contains("int8 weights and calibrated activations", q8.Source);
+            int n = 9500;
+            double a32 = 100.0 * Accuracy(f32, images, labels, 500, 10000, 100) / n;
+            double a8 = 100.0 * Accuracy(q8, images, labels, 500, 10000, 100) / n;
+            var line = $"float32 top-1 {a32:F2}%, static int8 top-1 {a8:F2}% on images 500-9999 (calibrated on images 0-499, MinMax)";
+            _out.WriteLine(line);
+            File.WriteAllText(Path.Combine(AppContext.BaseDirectory, "fashion-int8-summary.txt"), line + "\n");
+            Assert.True(a32 > 89.5, $"float32 accuracy {a32:F2}% (ORT: 90.15% on all 10,000)");
+            Assert.True(Math.Abs(a8 - a32) <= 0.3, $"static int8 {a8:F2}% vs float32 {a32:F2}%");
+        }
+    }
+}
