@@ -32,5 +32,21 @@ namespace QuantGen.Tests
                 Assert.True(r.Cosine > 0.99999, $"{set.Name}: cosine {r.Cosine}");
             }
         }
+
+        [Fact]
+        public void ResNet18_int8_features_have_cosine_at_least_0_995_to_float_on_all_8_photos()
+        {
+            var bytes = File.ReadAllBytes(ModelPath());
+            var options = new QuantGen.CodeGen.CompileOptions { Precision = "Int8" };
+            var model = new Checker(bytes, "ResNet18.onnx", null, options).Compile(new System.Collections.Generic.Dictionary<string, int>());
+            Assert.Contains("int8 weights, activations quantized per call", model.Source);
+            var sets = TestSet.ReadAll(Corpus.Path_("resnet18_mlnet"));
+            Assert.Equal(8, sets.Count);
+            foreach (var set in sets)
+            {
+                var r = Checker.Evaluate(model, set, minCosine: 0.995);
+                Assert.True(r.Passed, $"{set.Name}: {r.Reason}");
+            }
+        }
     }
 }
