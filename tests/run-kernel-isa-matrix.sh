@@ -23,7 +23,7 @@ run() { # name, expected best path, env...
   if env QUANTGEN_EXPECTED_PATH="$expected" "$@" "$app" --no-progress >"$log" 2>&1; then
     echo "   passed"
   else
-    echo "   FAILED"; grep -E "^(failed|  )" "$log" | head -40 || true; status=1
+    echo "   FAILED"; grep -A4 "^failed" "$log" | head -60 || true; status=1
   fi
   grep -E "^\s+(total|failed|succeeded|skipped):" "$log" | tr -s ' ' | paste -sd' ' | sed 's/^/   /'
   rm -f "$log"

@@ -36,7 +36,7 @@ run() { # name, expected best path, qemu args, env...
   if (cd "$out" && env QUANTGEN_EXPECTED_PATH="$expected" "$@" qemu-aarch64 $qargs ./QuantGen.Kernels.Tests --no-progress) >"$log" 2>&1; then
     echo "   passed"
   else
-    echo "   FAILED"; grep -E "^(failed|  )" "$log" | head -40 || true; status=1
+    echo "   FAILED"; grep -A4 "^failed" "$log" | head -60 || true; status=1
   fi
   grep -E "^\s+(total|failed|succeeded|skipped):" "$log" | tr -s ' ' | paste -sd' ' | sed 's/^/   /'
   rm -f "$log"

@@ -27,15 +27,15 @@ namespace QuantGen.Kernels
         }
 
         /// <summary>Whether <paramref name="path"/> can run here (the portable path always can, in software if need be).</summary>
-        public static bool IsSupported(int path) => path switch
+        public static bool IsSupported(int path)
         {
-            Scalar or Portable128 => true,
-            X86Avx2 => Avx2.IsSupported,
-            X86Avx512 => Avx512BW.IsSupported,
-            ArmAdvSimd => AdvSimd.Arm64.IsSupported,
-            ArmDp => Dp.IsSupported && AdvSimd.Arm64.IsSupported,
-            _ => false,
-        };
+            if (path == Scalar || path == Portable128) return true;
+            if (path == X86Avx2) return Avx2.IsSupported;
+            if (path == X86Avx512) return Avx512BW.IsSupported;
+            if (path == ArmAdvSimd) return AdvSimd.Arm64.IsSupported;
+            if (path == ArmDp) return Dp.IsSupported && AdvSimd.Arm64.IsSupported;
+            return false;
+        }
 
         public static string Name(int path) => path switch
         {

@@ -16,9 +16,14 @@ namespace QuantGen.Kernels.Tests
             int path = Array.IndexOf(Names, name);
             Assert.True(path >= 0, "unknown path " + name);
             Assert.Equal(name, QuantPath.Name(path));
-            Assert.SkipUnless(QuantPath.IsSupported(path), name + " is not supported here");
+            bool inlined = QuantPath.IsSupported(path), called = IsSupportedNotInlined(path);
+            Assert.True(inlined == called, $"IsSupported({name}) is {inlined} inlined but {called} called");
+            Assert.SkipUnless(called, name + " is not supported here");
             return path;
         }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static bool IsSupportedNotInlined(int path) => QuantPath.IsSupported(path);
 
         /// <summary>Sizes around the 4-row, 16-column and 4-deep blocking (ruy's sweep).</summary>
         public static readonly int[] Sizes = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 16, 17, 31, 32, 33, 63, 64, 65 };
