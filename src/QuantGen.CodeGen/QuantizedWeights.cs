@@ -37,17 +37,19 @@ namespace QuantGen.CodeGen
 
         /// <summary>
         /// Conv weights [Cout, Cin/group, kh, kw] as one W_g^T (K x Cout/group) per group, packed one after the other, with
-        /// their column sums.
+        /// their column sums. K is ordered (i, j, c) to match the NHWC patch rows of the ConvQ8 kernel.
         /// </summary>
         public static (sbyte[] Packed, int[] ColSums) PackConv(QuantizedTensor w, int group)
         {
             int cout = w.Shape[0], coutG = cout / group, k = w.Values.Length / cout;
+            int cg = w.Shape[1], taps = k / cg;
             int per = PackedLength(k, coutG), sums = RoundUp(coutG, NR);
             var packed = new sbyte[per * group];
             var colSums = new int[sums * group];
             for (int g = 0; g < group; g++)
             {
-                var (p, s) = Pack(k, coutG, (row, col) => w.Values[(g * coutG + col) * k + row]);
+                // Row r of W_g^T is tap t = r / cg, channel c = r % cg: W[o, c, t].
+                var (p, s) = Pack(k, coutG, (row, col) => w.Values[(g * coutG + col) * k + (row % cg) * taps + row / cg]);
                 Array.Copy(p, 0, packed, g * per, per);
                 Array.Copy(s, 0, colSums, g * sums, sums);
             }

@@ -1,21 +1,23 @@
 // quantgen-kernel-uses: QGemm, QuantizeDynamic, QLinear, Tensor
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace QuantGen.Kernels
 {
     /// <summary>
     /// Int8 convolution (NCHW in and out; 1-D as H = 1) on the packed int8 GEMM. Per call: the float input is quantized
-    /// to uint8 (dynamic: scale and zero point measured from this input; static: calibrated at build time), each image and
-    /// group is unrolled into patch rows [OH*OW, K = Cin/group*kh*kw] with padding set to the zero point (so padding is
-    /// exactly 0), multiplied by the prepacked weights W^T [K, Cout/group] with dequantization, bias and clamp fused,
-    /// and the [OH*OW, Cout/group] result is transposed into the NCHW output. Weights of every group are packed one after
-    /// the other (QGemm layout), with their column sums.
+    /// to uint8 (dynamic: scale and zero point measured from this input; static: calibrated at build time) and transposed
+    /// to NHWC; each output pixel's patch becomes one row of [OH*OW, K] with K ordered (i, j, c), so a patch row is kh*kw
+    /// contiguous copies of Cin/group bytes; padding is the zero point (exactly 0). The rows multiply the prepacked weights
+    /// W^T [K, Cout/group] (same (i, j, c) order) with dequantization, bias and clamp fused, and the [OH*OW, Cout/group]
+    /// result is transposed into the NCHW output. Weights of every group are packed one after the other (QGemm layout).
     /// </summary>
     internal static class ConvQ8
     {
         /// <summary>Bytes of scratch <see cref="Conv2D"/> needs.</summary>
         public static long ScratchBytes(int batch, int cin, int h, int w, int cout, int oh, int ow, int kh, int kw, int group) =>
-            Align((long)batch * cin * h * w) + Align((long)oh * ow * (cin / group) * kh * kw) + 4L * oh * ow * (cout / group);
+            2 * Align((long)batch * cin * h * w) + Align((long)oh * ow * (cin / group) * kh * kw) + 4L * oh * ow * (cout / group);
 
         private static long Align(long bytes) => (bytes + 63) / 64 * 64;
 
@@ -26,14 +28,15 @@ namespace QuantGen.Kernels
             int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, int group,
             float lo, float hi, float staticScale, int staticZeroPoint)
         {
-            int cinG = cin / group, coutG = cout / group, k = cinG * kh * kw, p = oh * ow;
+            int cinG = cin / group, coutG = cout / group, k = cinG * kh * kw, p = oh * ow, hw = h * wd;
             int packedPerGroup = QGemm.PackedLength(k, coutG), sumsPerGroup = QGemm.ColSumsLength(coutG);
-            long qBytes = Align((long)batch * cin * h * wd), rowBytes = Align((long)p * k);
-            if (scratch.Length < qBytes + rowBytes + 4L * p * coutG) throw new ArgumentException("ConvQ8: scratch too small");
+            long qBytes = Align((long)batch * cin * hw), rowBytes = Align((long)p * k);
+            if (scratch.Length < 2 * qBytes + rowBytes + 4L * p * coutG) throw new ArgumentException("ConvQ8: scratch too small");
             if (y.Length < (long)batch * cout * p || packedW.Length < (long)packedPerGroup * group) throw new ArgumentException("ConvQ8: operand too small");
-            var xq = scratch.Slice(0, batch * cin * h * wd);
-            var rows = scratch.Slice((int)qBytes, p * k);
-            var yt = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(scratch.Slice((int)(qBytes + rowBytes), 4 * p * coutG));
+            var xq = scratch.Slice(0, batch * cin * hw);
+            var nhwc = scratch.Slice((int)qBytes, batch * cin * hw);
+            var rows = scratch.Slice((int)(2 * qBytes), p * k);
+            var yt = MemoryMarshal.Cast<byte, float>(scratch.Slice((int)(2 * qBytes + rowBytes), 4 * p * coutG));
 
             float scaleA;
             int zeroA;
@@ -47,55 +50,79 @@ namespace QuantGen.Kernels
                 QLinear.QuantizeU8(x, xq, stackalloc float[] { staticScale }, stackalloc byte[] { (byte)staticZeroPoint }, 1, 1, x.Length);
                 scaleA = staticScale; zeroA = staticZeroPoint;
             }
+            for (int b = 0; b < batch; b++)
+                Transpose(xq.Slice(b * cin * hw, cin * hw), nhwc.Slice(b * cin * hw, cin * hw), cin, hw);
 
-            Span<int> nhwcShape = stackalloc int[] { coutG, p };
-            Span<int> nhwcStrides = stackalloc int[] { 1, coutG };
             for (int b = 0; b < batch; b++)
             {
                 for (int g = 0; g < group; g++)
                 {
-                    Im2Row(xq.Slice((b * cin + g * cinG) * h * wd, cinG * h * wd), rows, cinG, h, wd, oh, ow, kh, kw,
+                    Im2RowNhwc(nhwc.Slice(b * cin * hw, cin * hw), rows, cin, g * cinG, cinG, h, wd, oh, ow, kh, kw,
                         strideH, strideW, dilH, dilW, padTop, padLeft, (byte)zeroA);
                     QGemm.RunDequantize(p, coutG, k, rows, k, zeroA, packedW.Slice(g * packedPerGroup, packedPerGroup),
                         colSums.Slice(g * sumsPerGroup, sumsPerGroup), scaleA,
                         wScale.Length == 1 ? wScale : wScale.Slice(g * coutG, coutG), bias.IsEmpty ? bias : bias.Slice(g * coutG, coutG),
                         yt, coutG, lo, hi);
-                    // [p, coutG] -> NCHW planes [coutG, p].
-                    Tensor.StridedCopy<float>(yt, 0, y.Slice((b * cout + g * coutG) * p, coutG * p), nhwcShape, nhwcStrides);
+                    Transpose(yt, y.Slice((b * cout + g * coutG) * p, coutG * p), p, coutG);
                 }
             }
         }
 
-        /// <summary>rows[oy*ow + ox][(c*kh + i)*kw + j] = x[c][oy*sh - pt + i*dh][ox*sw - pl + j*dw], padValue outside.</summary>
-        public static void Im2Row(ReadOnlySpan<byte> x, Span<byte> rows, int c, int h, int wd, int oh, int ow, int kh, int kw,
+        /// <summary>dst[c * rows + r] = src[r * cols + c]: a [rows, cols] matrix transposed, in 16 x 16 blocks.</summary>
+        public static void Transpose<T>(ReadOnlySpan<T> src, Span<T> dst, int rows, int cols)
+        {
+            if (src.Length < rows * cols || dst.Length < rows * cols) throw new ArgumentException("Transpose: operand too small");
+            ref T s = ref MemoryMarshal.GetReference(src);
+            ref T d = ref MemoryMarshal.GetReference(dst);
+            const int B = 16;
+            for (int r0 = 0; r0 < rows; r0 += B)
+            {
+                int r1 = Math.Min(rows, r0 + B);
+                for (int c0 = 0; c0 < cols; c0 += B)
+                {
+                    int c1 = Math.Min(cols, c0 + B);
+                    for (int c = c0; c < c1; c++)
+                    {
+                        ref T dc = ref Unsafe.Add(ref d, c * rows);
+                        for (int r = r0; r < r1; r++) Unsafe.Add(ref dc, r) = Unsafe.Add(ref s, r * cols + c);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// rows[oy*ow + ox][(i*kw + j)*cg + c] = x[iy][ix][c0 + c] (x in NHWC with cin channels) for the window tap (i, j),
+        /// padValue outside the image.
+        /// </summary>
+        public static void Im2RowNhwc(ReadOnlySpan<byte> x, Span<byte> rows, int cin, int c0, int cg, int h, int wd, int oh, int ow, int kh, int kw,
             int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, byte padValue)
         {
-            int k = c * kh * kw;
+            int k = kh * kw * cg;
+            if (x.Length < h * wd * cin || rows.Length < oh * ow * k || c0 + cg > cin) throw new ArgumentException("Im2RowNhwc: operand too small");
+            ref byte px = ref MemoryMarshal.GetReference(x);
+            ref byte row = ref MemoryMarshal.GetReference(rows);
             for (int oy = 0; oy < oh; oy++)
             {
-                for (int ox = 0; ox < ow; ox++)
+                for (int ox = 0; ox < ow; ox++, row = ref Unsafe.Add(ref row, k))
                 {
-                    var row = rows.Slice((oy * ow + ox) * k, k);
-                    int at = 0;
-                    for (int ci = 0; ci < c; ci++)
+                    for (int i = 0; i < kh; i++)
                     {
-                        var plane = x.Slice(ci * h * wd, h * wd);
-                        for (int i = 0; i < kh; i++)
+                        int iy = oy * strideH - padTop + i * dilH;
+                        ref byte taps = ref Unsafe.Add(ref row, i * kw * cg);
+                        if ((uint)iy >= (uint)h) { Unsafe.InitBlockUnaligned(ref taps, padValue, (uint)(kw * cg)); continue; }
+                        int ix0 = ox * strideW - padLeft;
+                        if (dilW == 1 && cg == cin && ix0 >= 0 && ix0 + kw <= wd)
                         {
-                            int iy = oy * strideH - padTop + i * dilH;
-                            if ((uint)iy >= (uint)h) { row.Slice(at, kw).Fill(padValue); at += kw; continue; }
-                            int ix0 = ox * strideW - padLeft;
-                            if (dilW == 1 && ix0 >= 0 && ix0 + kw <= wd)
-                            {
-                                plane.Slice(iy * wd + ix0, kw).CopyTo(row.Slice(at, kw));
-                                at += kw;
-                                continue;
-                            }
-                            for (int j = 0; j < kw; j++, at++)
-                            {
-                                int ix = ix0 + j * dilW;
-                                row[at] = (uint)ix < (uint)wd ? plane[iy * wd + ix] : padValue;
-                            }
+                            // The kw taps are one contiguous run of kw * cin bytes.
+                            Unsafe.CopyBlockUnaligned(ref taps, ref Unsafe.Add(ref px, (iy * wd + ix0) * cin), (uint)(kw * cin));
+                            continue;
+                        }
+                        for (int j = 0; j < kw; j++)
+                        {
+                            int ix = ix0 + j * dilW;
+                            ref byte tap = ref Unsafe.Add(ref taps, j * cg);
+                            if ((uint)ix >= (uint)wd) Unsafe.InitBlockUnaligned(ref tap, padValue, (uint)cg);
+                            else Unsafe.CopyBlockUnaligned(ref tap, ref Unsafe.Add(ref px, (iy * wd + ix) * cin + c0), (uint)cg);
                         }
                     }
                 }

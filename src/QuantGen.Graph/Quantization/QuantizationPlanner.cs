@@ -12,6 +12,13 @@ namespace QuantGen.Graph.Quantization
     /// </summary>
     public static class QuantizationPlanner
     {
+        /// <summary>
+        /// Layers with fewer multiply-accumulates per output than this stay in float32: with so shallow a dot product the
+        /// int8 path's fixed costs (quantizing the input, building patch rows) outweigh its cheaper arithmetic, and the
+        /// first layer of a network (often 1-3 input channels) keeps its full precision.
+        /// </summary>
+        public const int MinInt8Depth = 32;
+
         public static void Decide(Graph g, QuantizationOptions options, IReadOnlyDictionary<Value, (double Min, double Max)>? ranges = null)
         {
             foreach (var n in g.AllNodes()) n.Quantization = null;
@@ -22,6 +29,7 @@ namespace QuantGen.Graph.Quantization
                 int axis = WeightAxis(n);
                 if (axis == int.MinValue) continue;
                 var w = n.Input(1)!.Constant!;
+                if (Depth(n, axis) < MinInt8Depth) continue;
                 var q = new LayerQuantization(n, Precision.Int8, options.Activations == ActivationMode.Static && ranges != null
                     ? "int8 weights and calibrated activations" : "int8 weights, activations quantized per call");
                 q.Weights = QuantizedTensor.Symmetric(w, options.Weights == WeightGranularity.PerChannel ? axis : -1);
@@ -59,6 +67,14 @@ namespace QuantGen.Graph.Quantization
                 default:
                     return int.MinValue;
             }
+        }
+
+        /// <summary>Multiply-accumulates per output element: K of the layer's GEMM.</summary>
+        public static int Depth(Node n, int axis)
+        {
+            var w = n.Input(1)!.Shape!;
+            if (n.OpType == "Conv") return w.Skip(1).Aggregate(1, (a, b) => a * b);
+            return w[axis == 0 ? 1 : 0];
         }
 
         private static long Macs(Node n)
