@@ -47,7 +47,7 @@ namespace QuantGen.Kernels
             }
             else
             {
-                QLinear.QuantizeU8(x, xq, stackalloc float[] { staticScale }, stackalloc byte[] { (byte)staticZeroPoint }, 1, 1, x.Length);
+                QLinear.Quantize<byte>(x, xq, stackalloc float[] { staticScale }, stackalloc byte[] { (byte)staticZeroPoint }, 1, 1, x.Length);
                 scaleA = staticScale; zeroA = staticZeroPoint;
             }
             for (int b = 0; b < batch; b++)
@@ -148,7 +148,7 @@ namespace QuantGen.Kernels
             }
             else
             {
-                QLinear.QuantizeU8(a.Slice(0, m * k), aq, stackalloc float[] { staticScale }, stackalloc byte[] { (byte)staticZeroPoint }, 1, 1, m * k);
+                QLinear.Quantize<byte>(a.Slice(0, m * k), aq, stackalloc float[] { staticScale }, stackalloc byte[] { (byte)staticZeroPoint }, 1, 1, m * k);
                 scaleA = staticScale; zeroA = staticZeroPoint;
             }
             QGemm.RunDequantize(m, n, k, aq, k, zeroA, packedW, colSums, scaleA, wScale, bias, y, n, lo, hi);

@@ -10,27 +10,18 @@ namespace QuantGen.Kernels
     /// </summary>
     internal static class QLinear
     {
-        public static void QuantizeU8(ReadOnlySpan<float> x, Span<byte> y, ReadOnlySpan<float> scale, ReadOnlySpan<byte> zeroPoint, int outer, int channels, int inner)
+        /// <summary>y = saturate(round-half-even(x / scale[c]) + zp[c]) into T's range (uint8 0..255, int8 -128..127).</summary>
+        public static void Quantize<T>(ReadOnlySpan<float> x, Span<T> y, ReadOnlySpan<float> scale, ReadOnlySpan<T> zeroPoint, int outer, int channels, int inner)
+            where T : struct, System.Numerics.IBinaryInteger<T>, System.Numerics.IMinMaxValue<T>
         {
+            int qmin = int.CreateTruncating(T.MinValue), qmax = int.CreateTruncating(T.MaxValue);
             for (int o = 0; o < outer; o++)
                 for (int c = 0; c < channels; c++)
                 {
                     float s = scale[scale.Length == 1 ? 0 : c];
-                    int zp = zeroPoint.IsEmpty ? 0 : zeroPoint[zeroPoint.Length == 1 ? 0 : c];
+                    int zp = zeroPoint.IsEmpty ? 0 : int.CreateTruncating(zeroPoint[zeroPoint.Length == 1 ? 0 : c]);
                     int at = (o * channels + c) * inner;
-                    for (int i = 0; i < inner; i++) y[at + i] = (byte)Saturate((long)RoundToInt(x[at + i] / s) + zp, 0, 255);
-                }
-        }
-
-        public static void QuantizeS8(ReadOnlySpan<float> x, Span<sbyte> y, ReadOnlySpan<float> scale, ReadOnlySpan<sbyte> zeroPoint, int outer, int channels, int inner)
-        {
-            for (int o = 0; o < outer; o++)
-                for (int c = 0; c < channels; c++)
-                {
-                    float s = scale[scale.Length == 1 ? 0 : c];
-                    int zp = zeroPoint.IsEmpty ? 0 : zeroPoint[zeroPoint.Length == 1 ? 0 : c];
-                    int at = (o * channels + c) * inner;
-                    for (int i = 0; i < inner; i++) y[at + i] = (sbyte)Saturate((long)RoundToInt(x[at + i] / s) + zp, -128, 127);
+                    for (int i = 0; i < inner; i++) y[at + i] = T.CreateTruncating(Saturate((long)RoundToInt(x[at + i] / s) + zp, qmin, qmax));
                 }
         }
 

@@ -94,15 +94,12 @@ namespace QuantGen.CodeGen.Ops
             }
             var w = ctx.W;
             long scratchAt = 0;
-            // Locals for transposed operands live in a block: a model may have several such Gemms.
-            bool block = ta || (ctx.InValue(1).Constant == null && (tb || alpha != 1f));
-            if (block) { w.Line("{"); w.Indent++; }
             string a = ctx.In(0);
             if (ta)
             {
-                a = "gemmA";
-                w.Line($"var gemmA = {ctx.Scratch("float")}.Slice(0, {m * k});");
-                w.Line($"{ctx.Kernel("Tensor")}.StridedCopy<float>({ctx.In(0)}, 0, gemmA, [{m}, {k}], [1, {m}]);");
+                a = ctx.Local("gemmA");
+                w.Line($"var {a} = {ctx.Scratch("float")}.Slice(0, {m * k});");
+                w.Line($"{ctx.Kernel("Tensor")}.StridedCopy<float>({ctx.In(0)}, 0, {a}, [{m}, {k}], [1, {m}]);");
                 scratchAt = (long)m * k;
             }
             string b;
@@ -118,12 +115,12 @@ namespace QuantGen.CodeGen.Ops
             }
             else if (tb || alpha != 1f)
             {
-                b = "gemmB";
-                w.Line($"var gemmB = {ctx.Scratch("float")}.Slice({scratchAt}, {k * nn});");
-                if (tb) w.Line($"{ctx.Kernel("Tensor")}.StridedCopy<float>({ctx.In(1)}, 0, gemmB, [{k}, {nn}], [1, {k}]);");
-                else w.Line($"{ctx.In(1)}.CopyTo(gemmB);");
+                b = ctx.Local("gemmB");
+                w.Line($"var {b} = {ctx.Scratch("float")}.Slice({scratchAt}, {k * nn});");
+                if (tb) w.Line($"{ctx.Kernel("Tensor")}.StridedCopy<float>({ctx.In(1)}, 0, {b}, [{k}, {nn}], [1, {k}]);");
+                else w.Line($"{ctx.In(1)}.CopyTo({b});");
                 if (alpha != 1f)
-                    w.Line($"{ctx.Kernel("Broadcast")}.BinaryVec<global::QuantGen.Kernels.MulF>(gemmB, [{CodeWriter.Float(alpha)}], gemmB, [{k * nn}], [1], [0]);");
+                    w.Line($"{ctx.Kernel("Broadcast")}.BinaryVec<global::QuantGen.Kernels.MulF>({b}, [{CodeWriter.Float(alpha)}], {b}, [{k * nn}], [1], [0]);");
             }
             else b = ctx.In(1);
 
@@ -155,7 +152,6 @@ namespace QuantGen.CodeGen.Ops
                 }
             }
             w.Line($"{ctx.Kernel("GemmF32")}.Run({m}, {nn}, {k}, {a}, {k}, {b}, {nn}, {ctx.Out(0)}, {nn}, {bias}, {biasKind}, {ctx.ActivationArgs()});");
-            if (block) { w.Indent--; w.Line("}"); }
         }
     }
 }

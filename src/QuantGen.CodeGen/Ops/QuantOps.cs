@@ -55,8 +55,7 @@ namespace QuantGen.CodeGen.Ops
             var n = ctx.Node;
             var t = OutType(n);
             var (outer, ch, inner) = QuantOpUtil.Layout(n, ShapeOf(n, 0), ShapeOf(n, 1));
-            var name = t == DataType.UInt8 ? "QuantizeU8" : "QuantizeS8";
-            ctx.W.Line($"{ctx.Kernel("QLinear")}.{name}({ctx.In(0)}, {ctx.Out(0)}, {ctx.In(1)}, {QuantOpUtil.ZeroPointOrEmpty(ctx, 2, t)}, {outer}, {ch}, {inner});");
+            ctx.W.Line($"{ctx.Kernel("QLinear")}.Quantize<{ctx.Elem(t)}>({ctx.In(0)}, {ctx.Out(0)}, {ctx.In(1)}, {QuantOpUtil.ZeroPointOrEmpty(ctx, 2, t)}, {outer}, {ch}, {inner});");
         }
     }
 

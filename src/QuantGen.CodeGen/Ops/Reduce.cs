@@ -98,15 +98,10 @@ namespace QuantGen.CodeGen.Ops
                 var perm = Enumerable.Range(0, x.Length).Where(i => !p.Axes.Contains(i)).Concat(p.Axes).ToArray();
                 var xs = Shapes.Strides(x);
                 var (shape, st) = OpUtil.Collapse(perm.Select(a => x[a]).ToArray(), perm.Select(a => xs[a]).ToArray());
-                // A block scopes the local: a model may have several such reductions.
-                ctx.W.Line("{");
-                ctx.W.Indent++;
-                ctx.W.Line($"var reduceIn = {ctx.Scratch("float")};");
-                ctx.W.Line($"{ctx.Kernel("Tensor")}.StridedCopy<float>({src}, 0, reduceIn, {CodeWriter.Ints(shape)}, {CodeWriter.Ints(st[0])});");
-                ctx.W.Line($"{ctx.Kernel("Reduce")}.Run(reduceIn, {ctx.Out(0)}, {p.Outer}, {p.N}, {p.Inner}, {_kind});");
-                ctx.W.Indent--;
-                ctx.W.Line("}");
-                return;
+                var reduceIn = ctx.Local("reduceIn");
+                ctx.W.Line($"var {reduceIn} = {ctx.Scratch("float")};");
+                ctx.W.Line($"{ctx.Kernel("Tensor")}.StridedCopy<float>({src}, 0, {reduceIn}, {CodeWriter.Ints(shape)}, {CodeWriter.Ints(st[0])});");
+                src = reduceIn;
             }
             ctx.W.Line($"{ctx.Kernel("Reduce")}.Run({src}, {ctx.Out(0)}, {p.Outer}, {p.N}, {p.Inner}, {_kind});");
         }
