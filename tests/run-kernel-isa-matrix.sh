@@ -20,7 +20,7 @@ run() { # name, expected best path, env...
   local name="$1" expected="$2"; shift 2
   echo "== x64 run: $name (expecting best path $expected)"
   local log; log="$(mktemp)"
-  if env QUANTGEN_EXPECTED_PATH="$expected" "$@" "$app" --progress off >"$log" 2>&1; then
+  if env QUANTGEN_EXPECTED_PATH="$expected" "$@" "$app" --progress off --no-ansi >"$log" 2>&1; then
     echo "   passed"
   else
     echo "   FAILED"; grep -A4 "^failed" "$log" | head -60 || true; status=1

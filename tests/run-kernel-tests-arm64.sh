@@ -38,7 +38,7 @@ run() { # name, expected best path, qemu args, env...
   local name="$1" expected="$2" qargs="$3"; shift 3
   echo "== arm64 run: $name (expecting best path $expected)"
   local log; log="$(mktemp)"
-  if (cd "$out" && env DOTNET_EnableWriteXorExecute=0 QUANTGEN_EXPECTED_PATH="$expected" "$@" qemu-aarch64 $qargs ./QuantGen.Kernels.Tests --progress off) >"$log" 2>&1; then
+  if (cd "$out" && env DOTNET_EnableWriteXorExecute=0 QUANTGEN_EXPECTED_PATH="$expected" "$@" qemu-aarch64 $qargs ./QuantGen.Kernels.Tests --progress off --no-ansi) >"$log" 2>&1; then
     echo "   passed"
   else
     echo "   FAILED"; grep -A4 "^failed" "$log" | head -60 || true; status=1
