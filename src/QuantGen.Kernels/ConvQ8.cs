@@ -155,3 +155,50 @@ namespace QuantGen.Kernels
         }
     }
 }
+
+namespace QuantGen.Kernels
+{
+    /// <summary>
+    /// Int8 MatMul of two activations (dynamic on both sides): per call, A is quantized to uint8 (DynamicQuantizeLinear
+    /// rule) and B symmetrically to int8 in [-127, 127] with scale max|B| / 127 (round half to even), B is packed for
+    /// QGemm in the workspace, and each batch entry runs the int8 GEMM with the dequantization fused.
+    /// </summary>
+    internal static class MatMulQ8
+    {
+        public static long ScratchBytes(int aLength, int bLength, int k, int n, int batchesB) =>
+            Align(aLength) + Align(bLength) + Align((long)QGemm.PackedLength(k, n) * batchesB) + 4L * QGemm.ColSumsLength(n) * batchesB;
+
+        private static long Align(long bytes) => (bytes + 63) / 64 * 64;
+
+        /// <param name="bOffsets">Offsets of each batch entry's B; entries with the same offset share one packing.</param>
+        public static void Batched(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, ReadOnlySpan<int> aOffsets, ReadOnlySpan<int> bOffsets,
+            int m, int n, int k, Span<byte> scratch)
+        {
+            int batchesB = b.Length / (k * n);
+            int packedLength = QGemm.PackedLength(k, n), sumsLength = QGemm.ColSumsLength(n);
+            long aBytes = Align(a.Length), bBytes = Align(b.Length), pBytes = Align((long)packedLength * batchesB);
+            if (scratch.Length < ScratchBytes(a.Length, b.Length, k, n, batchesB)) throw new ArgumentException("MatMulQ8: scratch too small");
+            var aq = scratch.Slice(0, a.Length);
+            var bq = MemoryMarshal.Cast<byte, sbyte>(scratch.Slice((int)aBytes, b.Length));
+            var packed = MemoryMarshal.Cast<byte, sbyte>(scratch.Slice((int)(aBytes + bBytes), (int)pBytes));
+            var sums = MemoryMarshal.Cast<byte, int>(scratch.Slice((int)(aBytes + bBytes + pBytes), 4 * sumsLength * batchesB));
+
+            var (scaleA, zeroA) = QuantizeDynamic.Run(a, aq);
+            float maxAbs = 0f;
+            for (int i = 0; i < b.Length; i++) maxAbs = MathF.Max(maxAbs, MathF.Abs(b[i]));
+            float scaleB = maxAbs == 0f ? 1f : maxAbs / 127f;
+            for (int i = 0; i < b.Length; i++) bq[i] = (sbyte)Math.Clamp(QLinear.RoundToInt(b[i] / scaleB), -127, 127);
+            for (int e = 0; e < batchesB; e++)
+                QGemm.Pack(bq.Slice(e * k * n, k * n), k, n, packed.Slice(e * packedLength, packedLength), sums.Slice(e * sumsLength, sumsLength));
+
+            Span<float> scaleBSpan = stackalloc float[] { scaleB };
+            for (int i = 0; i < aOffsets.Length; i++)
+            {
+                int e = bOffsets[i] / (k * n);
+                QGemm.RunDequantize(m, n, k, aq.Slice(aOffsets[i], m * k), k, zeroA, packed.Slice(e * packedLength, packedLength),
+                    sums.Slice(e * sumsLength, sumsLength), scaleA, scaleBSpan, ReadOnlySpan<float>.Empty, y.Slice(i * m * n, m * n), n,
+                    float.NegativeInfinity, float.PositiveInfinity);
+            }
+        }
+    }
+}

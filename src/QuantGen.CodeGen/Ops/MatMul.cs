@@ -83,6 +83,10 @@ namespace QuantGen.CodeGen.Ops
         {
             if (n.Quantization?.Precision != Precision.Int8) return 0;
             var d = Resolve(n);
+            if (n.Quantization.Weights == null)
+                return Int8.Align(Shapes.Size(ShapeOf(n, 0))) + Int8.Align(Shapes.Size(ShapeOf(n, 1)))
+                    + Int8.Align((long)QuantizedWeights.PackedLength(d.K, d.N) * (Shapes.Size(ShapeOf(n, 1)) / (d.K * d.N)))
+                    + 4L * QuantizedWeights.RoundUp(d.N, QuantizedWeights.NR) * (Shapes.Size(ShapeOf(n, 1)) / (d.K * d.N));
             return (long)d.M * d.AOffsets.Length * d.K;
         }
 
@@ -90,6 +94,13 @@ namespace QuantGen.CodeGen.Ops
         {
             var n = ctx.Node;
             var d = Resolve(n);
+            if (n.Quantization?.Precision == Precision.Int8 && n.Quantization.Weights == null)
+            {
+                // Activation x activation: both sides quantized per call, B packed in the workspace.
+                ctx.Kernel("ConvQ8");
+                ctx.W.Line($"global::QuantGen.Kernels.MatMulQ8.Batched({ctx.In(0)}, {ctx.In(1)}, {ctx.Out(0)}, {CodeWriter.Ints(d.AOffsets)}, {CodeWriter.Ints(d.BOffsets)}, {d.M}, {d.N}, {d.K}, {ctx.ScratchBytes()});");
+                return;
+            }
             if (n.Quantization?.Precision == Precision.Int8)
             {
                 // The planner quantizes a MatMul only with a constant 2-D B: all rows of A share it.

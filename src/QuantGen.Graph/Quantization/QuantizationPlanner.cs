@@ -26,6 +26,11 @@ namespace QuantGen.Graph.Quantization
             foreach (var n in g.AllNodes())
             {
                 if (n.Domain.Length != 0) continue;
+                if (IsActivationMatMul(n))
+                {
+                    n.Quantization = new LayerQuantization(n, Precision.Int8, "both operands quantized per call") { Macs = Macs(n) };
+                    continue;
+                }
                 int axis = WeightAxis(n);
                 if (axis == int.MinValue) continue;
                 var w = n.Input(1)!.Constant!;
@@ -43,6 +48,14 @@ namespace QuantGen.Graph.Quantization
                 n.Quantization = q;
             }
         }
+
+        /// <summary>A MatMul of two float activations (neither constant) with dot products at least <see cref="MinInt8Depth"/> deep.</summary>
+        public static bool IsActivationMatMul(Node n) =>
+            n.OpType == "MatMul" && n.Inputs.Count == 2 && n.FusedActivation == null
+            && n.Input(0)!.Constant == null && n.Input(1)!.Constant == null
+            && n.Input(0)!.Type == DataType.Float && n.Input(1)!.Type == DataType.Float
+            && n.Input(0)!.Shape!.Length >= 2 && n.Input(1)!.Shape!.Length >= 2
+            && n.Input(0)!.Shape![n.Input(0)!.Shape!.Length - 1] >= MinInt8Depth;
 
         /// <summary>The output-channel axis of the layer's constant weight, or int.MinValue when the layer is not quantized.</summary>
         public static int WeightAxis(Node n)
