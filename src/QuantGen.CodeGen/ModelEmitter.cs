@@ -51,7 +51,8 @@ namespace QuantGen.CodeGen
             for (int i = 0; i < _plan.Outputs.Count; i++)
                 _outParams.Add(single ? "output" : Names.Unique(Names.Camel(_plan.Outputs[i].Name, "output" + i), used));
 
-            var body = new CodeWriter { Indent = 3 };
+            // The Run body sits in method, class and (when given) namespace blocks.
+            var body = new CodeWriter { Indent = string.IsNullOrEmpty(_options.Namespace) ? 2 : 3 };
             EmitSteps(_plan.Steps, body);
 
             var w = new CodeWriter();
