@@ -1,0 +1,37 @@
+using System;
+
+namespace QuantGen.Benchmarks
+{
+    /// <summary>The correctness gate every model benchmark passes once in GlobalSetup (it throws otherwise).</summary>
+    internal static class Check
+    {
+        /// <summary>Float32: every element within |a - b| &lt;= 1e-4 + 1e-3 |b| of ONNX Runtime (the repository's tolerance).</summary>
+        public static void Float32(string what, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+        {
+            if (actual.Length != expected.Length) throw new InvalidOperationException($"{what}: {actual.Length} elements vs {expected.Length} from ONNX Runtime");
+            for (int i = 0; i < actual.Length; i++)
+            {
+                float a = actual[i], b = expected[i];
+                if (!(Math.Abs(a - b) <= 1e-4 + 1e-3 * Math.Abs(b)))
+                    throw new InvalidOperationException($"{what}: element {i} is {a}, ONNX Runtime gives {b} (|a-b| > 1e-4 + 1e-3|b|)");
+            }
+        }
+
+        /// <summary>Int8: cosine similarity to ONNX Runtime's float32 output at least 0.99.</summary>
+        public static double Int8(string what, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+        {
+            if (actual.Length != expected.Length) throw new InvalidOperationException($"{what}: {actual.Length} elements vs {expected.Length} from ONNX Runtime");
+            double dot = 0, na = 0, nb = 0;
+            for (int i = 0; i < actual.Length; i++)
+            {
+                if (!float.IsFinite(actual[i])) throw new InvalidOperationException($"{what}: element {i} is {actual[i]}");
+                dot += (double)actual[i] * expected[i];
+                na += (double)actual[i] * actual[i];
+                nb += (double)expected[i] * expected[i];
+            }
+            double cosine = na == 0 && nb == 0 ? 1 : dot / Math.Sqrt(na * nb);
+            if (!(cosine >= 0.99)) throw new InvalidOperationException($"{what}: cosine {cosine:F5} to ONNX Runtime float32 (< 0.99)");
+            return cosine;
+        }
+    }
+}
