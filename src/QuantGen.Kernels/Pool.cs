@@ -10,6 +10,41 @@ namespace QuantGen.Kernels
         public static void Max2D(ReadOnlySpan<float> x, Span<float> y, int planes, int h, int wd, int oh, int ow,
             int kh, int kw, int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft)
         {
+            if (padTop == 0 && padLeft == 0 && dilH == 1 && dilW == 1 && (oh - 1) * strideH + kh <= h && (ow - 1) * strideW + kw <= wd)
+            {
+                MaxValid(x, y, planes, h, wd, oh, ow, kh, kw, strideH, strideW);
+                return;
+            }
+            for (int p = 0; p < planes; p++)
+            {
+                var src = x.Slice(p * h * wd, h * wd);
+                var dst = y.Slice(p * oh * ow, oh * ow);
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        float m = float.NegativeInfinity;
+                        for (int i = 0; i < kh; i++)
+                        {
+                            int iy = oy * strideH - padTop + i * dilH;
+                            if ((uint)iy >= (uint)h) continue;
+                            for (int j = 0; j < kw; j++)
+                            {
+                                int ix = ox * strideW - padLeft + j * dilW;
+                                if ((uint)ix >= (uint)wd) continue;
+                                float v = src[iy * wd + ix];
+                                if (v > m || float.IsNaN(v)) m = v;
+                            }
+                        }
+                        dst[oy * ow + ox] = m;
+                    }
+                }
+            }
+        }
+
+        /// <summary>Max pooling where every window lies inside the input (no padding, no dilation): no bounds checks per tap.</summary>
+        private static void MaxValid(ReadOnlySpan<float> x, Span<float> y, int planes, int h, int wd, int oh, int ow, int kh, int kw, int strideH, int strideW)
+        {
             if (x.Length < planes * h * wd || y.Length < planes * oh * ow) throw new ArgumentException("pool operand too small");
             ref float px = ref MemoryMarshal.GetReference(x);
             ref float py = ref MemoryMarshal.GetReference(y);
@@ -19,20 +54,16 @@ namespace QuantGen.Kernels
                 ref float dst = ref Unsafe.Add(ref py, p * oh * ow);
                 for (int oy = 0; oy < oh; oy++)
                 {
-                    // Taps i in [i0, i1) fall inside the input rows (the window is clipped to the image, not padded).
-                    int by = oy * strideH - padTop;
-                    int i0 = TapBegin(by, dilH), i1 = TapEnd(by, dilH, h, kh);
                     for (int ox = 0; ox < ow; ox++)
                     {
-                        int bx = ox * strideW - padLeft;
-                        int j0 = TapBegin(bx, dilW), j1 = TapEnd(bx, dilW, wd, kw);
-                        float m = float.NegativeInfinity;
-                        for (int i = i0; i < i1; i++)
+                        ref float w0 = ref Unsafe.Add(ref src, oy * strideH * wd + ox * strideW);
+                        float m = w0;
+                        for (int i = 0; i < kh; i++)
                         {
-                            ref float row = ref Unsafe.Add(ref src, (by + i * dilH) * wd + bx);
-                            for (int j = j0; j < j1; j++)
+                            ref float row = ref Unsafe.Add(ref w0, i * wd);
+                            for (int j = 0; j < kw; j++)
                             {
-                                float v = Unsafe.Add(ref row, j * dilW);
+                                float v = Unsafe.Add(ref row, j);
                                 if (v > m || float.IsNaN(v)) m = v;
                             }
                         }
@@ -40,16 +71,6 @@ namespace QuantGen.Kernels
                     }
                 }
             }
-        }
-
-        /// <summary>First tap t with 0 &lt;= start + t * dilation.</summary>
-        private static int TapBegin(int start, int dilation) => start >= 0 ? 0 : (-start + dilation - 1) / dilation;
-
-        /// <summary>One past the last tap t &lt; taps with start + t * dilation &lt; size (at least TapBegin, so empty ranges stay empty).</summary>
-        private static int TapEnd(int start, int dilation, int size, int taps)
-        {
-            int end = size - start <= 0 ? 0 : Math.Min(taps, (size - start + dilation - 1) / dilation);
-            return Math.Max(end, TapBegin(start, dilation));
         }
 
         /// <param name="countIncludePad">Divide by the whole window (pads count, not the part past the padded edge) rather than the valid elements.</param>
