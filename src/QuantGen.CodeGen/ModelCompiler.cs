@@ -76,8 +76,8 @@ namespace QuantGen.CodeGen
                 if (v.Shape == null)
                     throw new QgException(DiagnosticIds.ShapeInference, $"{modelFileName}: input '{v.Name}' has no shape");
             }
-            InferGraph(model.Graph, ops, diagnostics, modelFileName);
-            Passes.CheckDeclaredOutputs(model.Graph, diagnostics, modelFileName, options.Dimensions);
+            Passes.InferAndFold(model.Graph, ops, diagnostics, modelFileName);
+            Passes.CheckDeclaredOutputs(model.Graph, diagnostics, modelFileName);
             Passes.RemoveDeadNodes(model.Graph);
             Fusion.Run(model.Graph, n => ops.Get(n)?.AcceptsActivation(n) == true);
             var quant = QuantizationOptionsOf(options, modelFileName);
@@ -117,11 +117,6 @@ namespace QuantGen.CodeGen
                 Method = Parse("CalibrationMethod", o.CalibrationMethod, CalibrationMethod.MinMax),
                 Percentile = o.CalibrationPercentile,
             };
-        }
-
-        private static void InferGraph(QuantGen.Graph.Graph g, OperatorRegistry ops, List<QgDiagnostic> diagnostics, string file)
-        {
-            Passes.InferAndFold(g, ops, diagnostics, file);
         }
 
         public static CompileResult Compile(byte[] modelBytes, string modelFileName, ExternalDataResolver? resolver, CompileOptions options)

@@ -32,19 +32,19 @@ namespace QuantGen.Graph
                 if ((n.OpType == "Conv" || n.OpType == "Gemm") && next.OpType == "BatchNormalization" && next.Input(0) == y
                     && (n.OpType == "Conv" ? TryFoldBatchNorm(n, next) : TryFoldBatchNormIntoGemm(n, next)))
                 {
-                    Replace(n, next, removed, consumer);
+                    Replace(n, next, removed);
                     if (!TryNext(n, out next)) continue;
                 }
                 if ((n.OpType == "Conv" || n.OpType == "Gemm" || IsMatMulWithConstantWeight(n)) && next.OpType == "Add" && TryFoldBias(n, next, y))
                 {
-                    Replace(n, next, removed, consumer);
+                    Replace(n, next, removed);
                     if (!TryNext(n, out next)) continue;
                 }
                 if (n.FusedActivation == null && EpilogueActivations.Contains(next.OpType) && next.Input(0) == n.Outputs[0]
                     && acceptsActivation(n) && IsConstantActivation(next))
                 {
                     n.FusedActivation = next;
-                    Replace(n, next, removed, consumer);
+                    Replace(n, next, removed);
                 }
 
                 bool TryNext(Node prod, out Node nxt)
@@ -61,7 +61,7 @@ namespace QuantGen.Graph
         }
 
         /// <summary>n's single output becomes the output of `next` (which is dropped).</summary>
-        private static void Replace(Node n, Node next, HashSet<Node> removed, Dictionary<Value, Node> consumer)
+        private static void Replace(Node n, Node next, HashSet<Node> removed)
         {
             var outV = next.Outputs[0];
             n.Outputs[0] = outV;

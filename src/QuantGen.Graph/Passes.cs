@@ -70,7 +70,7 @@ namespace QuantGen.Graph
         }
 
         /// <summary>Checks declared output shapes against the inferred ones; a mismatch is a warning (the inferred shape wins).</summary>
-        public static void CheckDeclaredOutputs(Graph g, List<QgDiagnostic> diagnostics, string file, IReadOnlyDictionary<string, int> dims)
+        public static void CheckDeclaredOutputs(Graph g, List<QgDiagnostic> diagnostics, string file)
         {
             foreach (var o in g.Outputs)
             {
