@@ -63,7 +63,7 @@ namespace QuantGen.Cli
         /// <summary>A compiled model: call <see cref="Run"/> with input arrays.</summary>
         public sealed class Compiled
         {
-            internal MethodInfo Harness = null!;
+            internal InMemoryCompiler.GuardedRunner Runner = null!;
             public InferencePlan Plan { get; internal set; } = null!;
             public string Source { get; internal set; } = "";
             public IReadOnlyList<QgDiagnostic> Diagnostics { get; internal set; } = Array.Empty<QgDiagnostic>();
@@ -71,14 +71,15 @@ namespace QuantGen.Cli
             public double GenerateSeconds { get; internal set; }
             public double CompileSeconds { get; internal set; }
 
-            public Array[] Run(IReadOnlyList<Array> inputs)
-            {
-                var outs = Plan.Outputs.Select(o => NewArray(o.Type, Shapes.Size(o.Shape!))).ToArray();
-                try { Harness.Invoke(null, new object[] { inputs.Cast<object>().ToArray(), outs.Cast<object>().ToArray() }); }
-                catch (TargetInvocationException e) when (e.InnerException != null) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw(); }
-                return outs;
-            }
+            /// <summary>Runs the model once (outputs and workspace guarded against out-of-bounds writes); one new array per output.</summary>
+            public Array[] Run(IReadOnlyList<Array> inputs) => Runner.Run(inputs);
         }
+
+        /// <summary>The guarded runner of a compiled harness class for a plan.</summary>
+        public static InMemoryCompiler.GuardedRunner Runner(Assembly assembly, string harnessClass, InferencePlan plan) =>
+            new InMemoryCompiler.GuardedRunner(assembly.GetType(harnessClass)!.GetMethod("Run")!,
+                plan.Outputs.Select(o => NewArray(o.Type, 0).GetType().GetElementType()!).ToList(),
+                plan.Outputs.Select(o => Shapes.Size(o.Shape!)).ToList(), checked((int)plan.WorkspaceBytes));
 
         public static Array NewArray(DataType t, int n) => t switch
         {
@@ -107,7 +108,7 @@ namespace QuantGen.Cli
             if (!compiled.Success) throw new CheckException("generated code does not compile: " + compiled.Errors);
             return new Compiled
             {
-                Harness = compiled.Assembly!.GetType("Harness" + className)!.GetMethod("Run")!,
+                Runner = Runner(compiled.Assembly!, "Harness" + className, plan),
                 Plan = plan, Source = result.Source!, Diagnostics = result.Diagnostics,
                 GenerateSeconds = generateSeconds, CompileSeconds = clock.Elapsed.TotalSeconds - generateSeconds,
             };

@@ -40,25 +40,19 @@ namespace QuantGen.Tests.Infrastructure
             public string? Source { get; internal set; }
             internal IReadOnlyList<string> Kernels = Array.Empty<string>();
             internal string ClassName = "";
-            internal MethodInfo? Harness;
+            internal InMemoryCompiler.GuardedRunner? Runner;
 
-            public bool Ready => Harness != null;
+            public bool Ready => Runner != null;
 
             public string Failure => CompileErrors != null
                 ? string.Join("; ", CompileErrors.Where(d => d.Severity == QgSeverity.Error))
                 : RoslynErrors ?? (Ready ? "" : "not compiled");
 
-            /// <summary>Runs the generated Predict with one array per input; returns one new array per output.</summary>
+            /// <summary>Runs the generated Predict with one array per input (outputs and workspace guarded against out-of-bounds writes); returns one new array per output.</summary>
             public Array[] Run(IReadOnlyList<Array> inputs)
             {
-                if (Harness == null || Plan == null) throw new InvalidOperationException($"{Name} is not compiled: {Failure}");
-                var outs = Plan.Outputs.Select(o => Checker.NewArray(o.Type, Shapes.Size(o.Shape!))).ToArray();
-                try { Harness.Invoke(null, new object[] { inputs.Cast<object>().ToArray(), outs.Cast<object>().ToArray() }); }
-                catch (TargetInvocationException e) when (e.InnerException != null)
-                {
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
-                }
-                return outs;
+                if (Runner == null) throw new InvalidOperationException($"{Name} is not compiled: {Failure}");
+                return Runner.Run(inputs);
             }
         }
 
@@ -103,7 +97,7 @@ namespace QuantGen.Tests.Infrastructure
                     .GroupBy(d => d.Location.SourceTree?.FilePath ?? "").ToList();
                 if (compiled.Success && bad.Count == 0)
                 {
-                    foreach (var e in live) e.Harness = compiled.Assembly!.GetType("Harness" + e.ClassName)!.GetMethod("Run");
+                    foreach (var e in live) e.Runner = Checker.Runner(compiled.Assembly!, "Harness" + e.ClassName, e.Plan!);
                     return;
                 }
                 var failedNow = new List<Entry>();
