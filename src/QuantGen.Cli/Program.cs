@@ -19,7 +19,7 @@ usage:
       |actual - expected| <= 1e-4 + 1e-3 * |expected|; int8 passes when the cosine similarity of the outputs
       is >= --min-cosine (default 0.99), and reports the errors and top-1 agreement. Exit code 0 only when
       every set passes.
-      int8 options: --weights per-channel|per-tensor, --activations dynamic|static, --calibration <folder>,
+      int8 options: --weights per-channel|per-tensor, --weight-bits 8|7, --activations dynamic|static, --calibration <folder>,
       --calibration-method minmax|percentile|mse|entropy, --percentile <p>, --min-cosine <c>
   quantgen generate <model.onnx> -o <Model.g.cs> [--class Name] [--namespace Ns] [--dims name=N,...]
       Writes the code a build would generate: the model file, and one QuantGen.Kernels.<Name>.g.cs file per
@@ -72,6 +72,9 @@ usage:
             {
                 Precision = PrecisionOption(o),
                 WeightGranularity = Get("--weights", "PerChannel"),
+                WeightBits = !o.TryGetValue("--weight-bits", out var bits) ? 8
+                    : int.TryParse(bits, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) ? b
+                    : throw new UsageException($"--weight-bits '{bits}' is not a number (8 or 7)"),
                 Activations = Get("--activations", ""),
                 Calibration = o.TryGetValue("--calibration", out var c) ? Path.GetFullPath(c) : "",
                 CalibrationMethod = Get("--calibration-method", "MinMax"),

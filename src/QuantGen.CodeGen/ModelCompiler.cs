@@ -18,6 +18,8 @@ namespace QuantGen.CodeGen
         public string Precision { get; init; } = "Float32";
         /// <summary>Int8 weights: "PerChannel" (default) or "PerTensor".</summary>
         public string WeightGranularity { get; init; } = "PerChannel";
+        /// <summary>Int8 weight bits: 8 (default, [-127, 127]) or 7 ([-63, 63]: faster int8 GEMM on x86 without VNNI).</summary>
+        public int WeightBits { get; init; } = 8;
         /// <summary>Int8 activations: "Dynamic" (measured per call) or "Static" (calibrated); empty: Static when Calibration is set.</summary>
         public string Activations { get; init; } = "";
         /// <summary>Folder of calibration data (test_data_set_* input .pb files or .npy arrays), for static activations.</summary>
@@ -109,10 +111,13 @@ namespace QuantGen.CodeGen
                 throw new QgException(DiagnosticIds.InvalidOption, $"{file}: Activations=\"Static\" needs calibration data (Calibration=\"folder\")");
             if (!(o.CalibrationPercentile > 50 && o.CalibrationPercentile <= 100))
                 throw new QgException(DiagnosticIds.InvalidOption, $"{file}: CalibrationPercentile={o.CalibrationPercentile} must be in (50, 100]");
+            if (o.WeightBits != 7 && o.WeightBits != 8)
+                throw new QgException(DiagnosticIds.InvalidOption, $"{file}: WeightBits={o.WeightBits} must be 7 or 8");
             return new QuantizationOptions
             {
                 Precision = precision,
                 Weights = Parse("WeightGranularity", o.WeightGranularity, WeightGranularity.PerChannel),
+                WeightBits = o.WeightBits,
                 Activations = activations,
                 Method = Parse("CalibrationMethod", o.CalibrationMethod, CalibrationMethod.MinMax),
                 Percentile = o.CalibrationPercentile,

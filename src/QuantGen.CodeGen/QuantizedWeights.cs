@@ -1,6 +1,7 @@
 using System;
 using QuantGen.Graph;
 using QuantGen.Graph.Quantization;
+using QuantGen.Kernels;
 
 namespace QuantGen.CodeGen
 {
@@ -12,24 +13,19 @@ namespace QuantGen.CodeGen
     /// </summary>
     public static class QuantizedWeights
     {
-        public const int NR = 16, KR = 4;
-
-        public static int RoundUp(int v, int m) => (v + m - 1) / m * m;
-
-        public static int PackedLength(int k, int n) => RoundUp(k, KR) * RoundUp(n, NR);
+        public static int PackedLength(int k, int n) => Int8Layout.PackedLength(k, n);
 
         /// <summary>Packs B (k x n, B[p, j] = get(p, j), values in [-127, 127]) and returns the packed bytes and column sums.</summary>
         public static (sbyte[] Packed, int[] ColSums) Pack(int k, int n, Func<int, int, sbyte> get)
         {
-            int k4 = RoundUp(k, KR);
             var packed = new sbyte[PackedLength(k, n)];
-            var sums = new int[RoundUp(n, NR)];
+            var sums = new int[Int8Layout.ColSumsLength(n)];
             for (int p = 0; p < k; p++)
                 for (int j = 0; j < n; j++)
                 {
                     var v = get(p, j);
                     if (v == -128) throw new ArgumentException("packed weights must be in [-127, 127]");
-                    packed[(j / NR) * k4 * NR + (p / KR) * (NR * KR) + (j % NR) * KR + p % KR] = v;
+                    packed[Int8Layout.PackedIndex(k, p, j)] = v;
                     sums[j] += v;
                 }
             return (packed, sums);
@@ -43,7 +39,7 @@ namespace QuantGen.CodeGen
         {
             int cout = w.Shape[0], coutG = cout / group, k = w.Values.Length / cout;
             int cg = w.Shape[1], taps = k / cg;
-            int per = PackedLength(k, coutG), sums = RoundUp(coutG, NR);
+            int per = PackedLength(k, coutG), sums = Int8Layout.ColSumsLength(coutG);
             var packed = new sbyte[per * group];
             var colSums = new int[sums * group];
             for (int g = 0; g < group; g++)

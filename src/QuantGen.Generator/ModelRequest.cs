@@ -36,6 +36,7 @@ namespace QuantGen.Generator
     {
         /// <summary>Int8 options (see build/QuantGen.targets); the calibration hash makes edited calibration data regenerate.</summary>
         public string WeightGranularity { get; init; } = "";
+        public int WeightBits { get; init; } = 8;
         public string Activations { get; init; } = "";
         public string Calibration { get; init; } = "";
         public string CalibrationHash { get; init; } = "";
@@ -62,6 +63,7 @@ namespace QuantGen.Generator
             Accessibility = Accessibility,
             Dimensions = Dimensions.ToDictionary(d => d.Name, d => d.Value, StringComparer.Ordinal),
             WeightGranularity = WeightGranularity.Length == 0 ? "PerChannel" : WeightGranularity,
+            WeightBits = WeightBits,
             Activations = Activations,
             Calibration = Calibration,
             CalibrationMethod = CalibrationMethod.Length == 0 ? "MinMax" : CalibrationMethod,
@@ -131,13 +133,17 @@ namespace QuantGen.Generator
             int samples = 1000;
             if (Get("calibrationSamples").Length > 0 && !(int.TryParse(Get("calibrationSamples"), NumberStyles.Integer, CultureInfo.InvariantCulture, out samples) && samples > 0))
                 Invalid($"CalibrationSamples '{Get("calibrationSamples")}' is not a positive integer");
-            if (precision != "Int8" && (Get("calibration").Length > 0 || Get("activations").Length > 0 || Get("weights").Length > 0))
-                Invalid("WeightGranularity, Activations and Calibration apply to Precision=\"Int8\" only");
+            int weightBits = 8;
+            if (Get("weightBits").Length > 0 && !(int.TryParse(Get("weightBits"), NumberStyles.Integer, CultureInfo.InvariantCulture, out weightBits) && weightBits is 7 or 8))
+                Invalid($"WeightBits '{Get("weightBits")}' is not 7 or 8");
+            if (precision != "Int8" && (Get("calibration").Length > 0 || Get("activations").Length > 0 || Get("weights").Length > 0 || Get("weightBits").Length > 0))
+                Invalid("WeightGranularity, WeightBits, Activations and Calibration apply to Precision=\"Int8\" only");
 
             return new ModelRequest(manifestPath, item, path, Get("sha256").ToLowerInvariant(), className, ns, precision, accessibility,
                 EquatableArray.From(dims), EquatableArray.From(errors))
             {
                 WeightGranularity = Get("weights"),
+                WeightBits = weightBits,
                 Activations = Get("activations"),
                 Calibration = Get("calibration"),
                 CalibrationHash = Get("calibrationHash"),

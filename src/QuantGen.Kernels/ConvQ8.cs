@@ -2,6 +2,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace QuantGen.Kernels
 {
@@ -16,27 +17,27 @@ namespace QuantGen.Kernels
     internal static class ConvQ8
     {
         /// <summary>Bytes of scratch <see cref="Conv2D"/> needs.</summary>
-        public static long ScratchBytes(int batch, int cin, int h, int w, int cout, int oh, int ow, int kh, int kw, int group) =>
-            2 * Align((long)batch * cin * h * w) + Align((long)oh * ow * (cin / group) * kh * kw) + 4L * oh * ow * (cout / group);
+        public static long ScratchBytes(int batch, int cin, int h, int w, int oh, int ow, int kh, int kw, int group) =>
+            Int8Layout.ConvScratchBytes(batch, cin, h, w, oh, ow, kh, kw, group);
 
-        private static long Align(long bytes) => (bytes + 63) / 64 * 64;
+        private static long Align(long bytes) => Int8Layout.Align(bytes);
 
         /// <param name="staticScale">The calibrated input scale, or 0 to measure the input on every call (dynamic).</param>
+        /// <param name="narrowWeights">Every weight is in [-64, 64] (7-bit weights): see QGemm's narrow kernels.</param>
         public static void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums, ReadOnlySpan<float> wScale,
             ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch,
             int batch, int cin, int h, int wd, int cout, int oh, int ow, int kh, int kw,
             int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, int group,
-            float lo, float hi, float staticScale, int staticZeroPoint)
+            float lo, float hi, float staticScale, int staticZeroPoint, bool narrowWeights = false)
         {
             int cinG = cin / group, coutG = cout / group, k = cinG * kh * kw, p = oh * ow, hw = h * wd;
             int packedPerGroup = QGemm.PackedLength(k, coutG), sumsPerGroup = QGemm.ColSumsLength(coutG);
-            long qBytes = Align((long)batch * cin * hw), rowBytes = Align((long)p * k);
-            if (scratch.Length < 2 * qBytes + rowBytes + 4L * p * coutG) throw new ArgumentException("ConvQ8: scratch too small");
+            long qBytes = Align((long)batch * cin * hw);
+            if (scratch.Length < ScratchBytes(batch, cin, h, wd, oh, ow, kh, kw, group)) throw new ArgumentException("ConvQ8: scratch too small");
             if (y.Length < (long)batch * cout * p || packedW.Length < (long)packedPerGroup * group) throw new ArgumentException("ConvQ8: operand too small");
             var xq = scratch.Slice(0, batch * cin * hw);
             var nhwc = scratch.Slice((int)qBytes, batch * cin * hw);
             var rows = scratch.Slice((int)(2 * qBytes), p * k);
-            var yt = MemoryMarshal.Cast<byte, float>(scratch.Slice((int)(2 * qBytes + rowBytes), 4 * p * coutG));
 
             float scaleA;
             int zeroA;
@@ -59,11 +60,11 @@ namespace QuantGen.Kernels
                 {
                     Im2RowNhwc(nhwc.Slice(b * cin * hw, cin * hw), rows, cin, g * cinG, cinG, h, wd, oh, ow, kh, kw,
                         strideH, strideW, dilH, dilW, padTop, padLeft, (byte)zeroA);
-                    QGemm.RunDequantize(p, coutG, k, rows, k, zeroA, packedW.Slice(g * packedPerGroup, packedPerGroup),
+                    // [pixels, channels] of the GEMM stored transposed: the group's NCHW planes directly.
+                    QGemm.RunDequantizeTransposed(p, coutG, k, rows, k, zeroA, packedW.Slice(g * packedPerGroup, packedPerGroup),
                         colSums.Slice(g * sumsPerGroup, sumsPerGroup), scaleA,
                         wScale.Length == 1 ? wScale : wScale.Slice(g * coutG, coutG), bias.IsEmpty ? bias : bias.Slice(g * coutG, coutG),
-                        yt, coutG, lo, hi);
-                    Transpose(yt, y.Slice((b * cout + g * coutG) * p, coutG * p), p, coutG);
+                        y.Slice((b * cout + g * coutG) * p, coutG * p), p, lo, hi, narrowWeights);
                 }
             }
         }
@@ -91,6 +92,40 @@ namespace QuantGen.Kernels
         }
 
         /// <summary>
+        /// Copies len bytes. Patch runs are short when channels are few (3 bytes per tap for an RGB input, 21 for a 7-wide
+        /// window), where a memmove call per run costs more than the copy: up to 32 bytes go as two overlapping moves of
+        /// the largest power-of-two width that fits, never touching a byte outside [0, len) of either side.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Copy(ref byte dst, ref byte src, int len)
+        {
+            if (len >= 16 && len <= 32)
+            {
+                var head = Vector128.LoadUnsafe(ref src);
+                var tail = Vector128.LoadUnsafe(ref src, (nuint)(len - 16));
+                head.StoreUnsafe(ref dst);
+                tail.StoreUnsafe(ref dst, (nuint)(len - 16));
+            }
+            else if (len >= 8 && len < 16)
+            {
+                ulong head = Unsafe.ReadUnaligned<ulong>(ref src), tail = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref src, len - 8));
+                Unsafe.WriteUnaligned(ref dst, head);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, len - 8), tail);
+            }
+            else if (len >= 4 && len < 8)
+            {
+                uint head = Unsafe.ReadUnaligned<uint>(ref src), tail = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref src, len - 4));
+                Unsafe.WriteUnaligned(ref dst, head);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, len - 4), tail);
+            }
+            else if (len < 4)
+            {
+                for (int i = 0; i < len; i++) Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
+            }
+            else Unsafe.CopyBlockUnaligned(ref dst, ref src, (uint)len);
+        }
+
+        /// <summary>
         /// rows[oy*ow + ox][(i*kw + j)*cg + c] = x[iy][ix][c0 + c] (x in NHWC with cin channels) for the window tap (i, j),
         /// padValue outside the image.
         /// </summary>
@@ -114,7 +149,7 @@ namespace QuantGen.Kernels
                         if (dilW == 1 && cg == cin && ix0 >= 0 && ix0 + kw <= wd)
                         {
                             // The kw taps are one contiguous run of kw * cin bytes.
-                            Unsafe.CopyBlockUnaligned(ref taps, ref Unsafe.Add(ref px, (iy * wd + ix0) * cin), (uint)(kw * cin));
+                            Copy(ref taps, ref Unsafe.Add(ref px, (iy * wd + ix0) * cin), kw * cin);
                             continue;
                         }
                         for (int j = 0; j < kw; j++)
@@ -122,7 +157,7 @@ namespace QuantGen.Kernels
                             int ix = ix0 + j * dilW;
                             ref byte tap = ref Unsafe.Add(ref taps, j * cg);
                             if ((uint)ix >= (uint)wd) Unsafe.InitBlockUnaligned(ref tap, padValue, (uint)cg);
-                            else Unsafe.CopyBlockUnaligned(ref tap, ref Unsafe.Add(ref px, (iy * wd + ix) * cin + c0), (uint)cg);
+                            else Copy(ref tap, ref Unsafe.Add(ref px, (iy * wd + ix) * cin + c0), cg);
                         }
                     }
                 }
@@ -133,10 +168,11 @@ namespace QuantGen.Kernels
     /// <summary>Int8 fully connected layers (Gemm / MatMul with constant weights): y = dequant((A_q - zA) * B) + bias, clamped.</summary>
     internal static class DenseQ8
     {
-        public static long ScratchBytes(int m, int k) => (long)m * k;
+        public static long ScratchBytes(int m, int k) => Int8Layout.DenseScratchBytes(m, k);
 
         public static void Run(ReadOnlySpan<float> a, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums, ReadOnlySpan<float> wScale,
-            ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int m, int n, int k, float lo, float hi, float staticScale, int staticZeroPoint)
+            ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int m, int n, int k, float lo, float hi, float staticScale, int staticZeroPoint,
+            bool narrowWeights = false)
         {
             var aq = scratch.Slice(0, m * k);
             float scaleA;
@@ -151,7 +187,7 @@ namespace QuantGen.Kernels
                 QLinear.Quantize<byte>(a.Slice(0, m * k), aq, stackalloc float[] { staticScale }, stackalloc byte[] { (byte)staticZeroPoint }, 1, 1, m * k);
                 scaleA = staticScale; zeroA = staticZeroPoint;
             }
-            QGemm.RunDequantize(m, n, k, aq, k, zeroA, packedW, colSums, scaleA, wScale, bias, y, n, lo, hi);
+            QGemm.RunDequantize(m, n, k, aq, k, zeroA, packedW, colSums, scaleA, wScale, bias, y, n, lo, hi, narrowWeights);
         }
     }
 }
@@ -166,9 +202,9 @@ namespace QuantGen.Kernels
     internal static class MatMulQ8
     {
         public static long ScratchBytes(int aLength, int bLength, int k, int n, int batchesB) =>
-            Align(aLength) + Align(bLength) + Align((long)QGemm.PackedLength(k, n) * batchesB) + 4L * QGemm.ColSumsLength(n) * batchesB;
+            Int8Layout.MatMulScratchBytes(aLength, bLength, k, n, batchesB);
 
-        private static long Align(long bytes) => (bytes + 63) / 64 * 64;
+        private static long Align(long bytes) => Int8Layout.Align(bytes);
 
         /// <param name="bOffsets">Offsets of each batch entry's B; entries with the same offset share one packing.</param>
         public static void Batched(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, ReadOnlySpan<int> aOffsets, ReadOnlySpan<int> bOffsets,

@@ -1,76 +1,79 @@
 using System;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace QuantGen.Kernels
 {
     /// <summary>2-D pooling in NCHW (1-D pooling is 2-D with H = 1) and 3-D pooling in NCDHW. Output sizes (ceil_mode, auto_pad) are decided at build time.</summary>
     internal static class Pool
     {
+        /// <summary>
+        /// 2-D max pooling, separable: for each output row, the column maximum over the window's valid input rows (a vector
+        /// pass over whole rows), then the maximum over each window's valid columns. Max is IEEE 754 maximum (MathF.Max and
+        /// Vector.Max agree: NaN propagates, +0 &gt; -0), so the order of the two passes does not change any result. Taps in the
+        /// padding are skipped; a window with no valid tap gives -infinity.
+        /// </summary>
         public static void Max2D(ReadOnlySpan<float> x, Span<float> y, int planes, int h, int wd, int oh, int ow,
             int kh, int kw, int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft)
         {
-            if (padTop == 0 && padLeft == 0 && dilH == 1 && dilW == 1 && (oh - 1) * strideH + kh <= h && (ow - 1) * strideW + kw <= wd)
+            if (x.Length < (long)planes * h * wd || y.Length < (long)planes * oh * ow) throw new ArgumentException("pool operand too small");
+            const int MaxStackRow = 4096;
+            float[]? rented = wd > MaxStackRow ? System.Buffers.ArrayPool<float>.Shared.Rent(wd) : null;
+            Span<float> colMax = rented != null ? rented.AsSpan(0, wd) : stackalloc float[MaxStackRow];
+            colMax = colMax.Slice(0, wd);
+            try
             {
-                MaxValid(x, y, planes, h, wd, oh, ow, kh, kw, strideH, strideW);
-                return;
-            }
-            for (int p = 0; p < planes; p++)
-            {
-                var src = x.Slice(p * h * wd, h * wd);
-                var dst = y.Slice(p * oh * ow, oh * ow);
-                for (int oy = 0; oy < oh; oy++)
+                for (int p = 0; p < planes; p++)
                 {
-                    for (int ox = 0; ox < ow; ox++)
+                    var src = x.Slice(p * h * wd, h * wd);
+                    var dst = y.Slice(p * oh * ow, oh * ow);
+                    for (int oy = 0; oy < oh; oy++)
                     {
-                        float m = float.NegativeInfinity;
-                        for (int i = 0; i < kh; i++)
+                        int by = oy * strideH - padTop;
+                        int i0 = TapBegin(by, dilH), i1 = TapEnd(by, dilH, h, kh);
+                        var outRow = dst.Slice(oy * ow, ow);
+                        if (i0 == i1) { outRow.Fill(float.NegativeInfinity); continue; }
+                        src.Slice((by + i0 * dilH) * wd, wd).CopyTo(colMax);
+                        for (int i = i0 + 1; i < i1; i++) MaxInto(colMax, src.Slice((by + i * dilH) * wd, wd));
+                        for (int ox = 0; ox < ow; ox++)
                         {
-                            int iy = oy * strideH - padTop + i * dilH;
-                            if ((uint)iy >= (uint)h) continue;
-                            for (int j = 0; j < kw; j++)
-                            {
-                                int ix = ox * strideW - padLeft + j * dilW;
-                                if ((uint)ix >= (uint)wd) continue;
-                                float v = src[iy * wd + ix];
-                                if (v > m || float.IsNaN(v)) m = v;
-                            }
+                            int bx = ox * strideW - padLeft;
+                            int j1 = TapEnd(bx, dilW, wd, kw);
+                            float m = float.NegativeInfinity;
+                            for (int j = TapBegin(bx, dilW); j < j1; j++) m = MathF.Max(m, colMax[bx + j * dilW]);
+                            outRow[ox] = m;
                         }
-                        dst[oy * ow + ox] = m;
                     }
                 }
+            }
+            finally
+            {
+                if (rented != null) System.Buffers.ArrayPool<float>.Shared.Return(rented);
             }
         }
 
-        /// <summary>Max pooling where every window lies inside the input (no padding, no dilation): no bounds checks per tap.</summary>
-        private static void MaxValid(ReadOnlySpan<float> x, Span<float> y, int planes, int h, int wd, int oh, int ow, int kh, int kw, int strideH, int strideW)
+        /// <summary>acc[i] = max(acc[i], row[i]) (IEEE maximum).</summary>
+        private static void MaxInto(Span<float> acc, ReadOnlySpan<float> row)
         {
-            if (x.Length < planes * h * wd || y.Length < planes * oh * ow) throw new ArgumentException("pool operand too small");
-            ref float px = ref MemoryMarshal.GetReference(x);
-            ref float py = ref MemoryMarshal.GetReference(y);
-            for (int p = 0; p < planes; p++)
-            {
-                ref float src = ref Unsafe.Add(ref px, p * h * wd);
-                ref float dst = ref Unsafe.Add(ref py, p * oh * ow);
-                for (int oy = 0; oy < oh; oy++)
-                {
-                    for (int ox = 0; ox < ow; ox++)
-                    {
-                        ref float w0 = ref Unsafe.Add(ref src, oy * strideH * wd + ox * strideW);
-                        float m = w0;
-                        for (int i = 0; i < kh; i++)
-                        {
-                            ref float row = ref Unsafe.Add(ref w0, i * wd);
-                            for (int j = 0; j < kw; j++)
-                            {
-                                float v = Unsafe.Add(ref row, j);
-                                if (v > m || float.IsNaN(v)) m = v;
-                            }
-                        }
-                        Unsafe.Add(ref dst, oy * ow + ox) = m;
-                    }
-                }
-            }
+            int n = acc.Length, i = 0;
+            ref float pa = ref MemoryMarshal.GetReference(acc);
+            ref float pr = ref MemoryMarshal.GetReference(row);
+            if (row.Length < n) throw new ArgumentException("pool row too short");
+            if (Vector256.IsHardwareAccelerated)
+                for (; i <= n - 8; i += 8) Vector256.Max(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pr, (nuint)i)).StoreUnsafe(ref pa, (nuint)i);
+            else if (Vector128.IsHardwareAccelerated)
+                for (; i <= n - 4; i += 4) Vector128.Max(Vector128.LoadUnsafe(ref pa, (nuint)i), Vector128.LoadUnsafe(ref pr, (nuint)i)).StoreUnsafe(ref pa, (nuint)i);
+            for (; i < n; i++) acc[i] = MathF.Max(acc[i], row[i]);
+        }
+
+        /// <summary>First tap t with 0 &lt;= start + t * dilation.</summary>
+        private static int TapBegin(int start, int dilation) => start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+
+        /// <summary>One past the last tap t &lt; taps with start + t * dilation &lt; size (at least TapBegin, so empty ranges stay empty).</summary>
+        private static int TapEnd(int start, int dilation, int size, int taps)
+        {
+            int end = size - start <= 0 ? 0 : Math.Min(taps, (size - start + dilation - 1) / dilation);
+            return Math.Max(end, TapBegin(start, dilation));
         }
 
         /// <param name="countIncludePad">Divide by the whole window (pads count, not the part past the padded edge) rather than the valid elements.</param>

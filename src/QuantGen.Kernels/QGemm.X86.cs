@@ -81,6 +81,130 @@ namespace QuantGen.Kernels
             (c1 + d1 + Vector256.LoadUnsafe(ref cs, 8) * z).StoreUnsafe(ref dst, 8);
         }
 
+        // Narrow weights (every B in [-64, 64], the 7-bit weights of ReduceRange): vpmaddubsw(a, b) directly, a the raw
+        // uint8 activations: each int16 pair is at most 2 * 255 * 64 = 32640 < 32767, so nothing saturates and the result is
+        // exact; vpmaddwd with ones then sums the pairs into the int32 column sums. Packed A: per k-group and row the 4 bytes
+        // of a. The packed B k-group (16 columns x 4 k) is one zmm (two ymm), column j in dword j: no fold at the end.
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Avx512NarrowKernel8x16(ref byte ap, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
+        {
+            var ones = Vector512.Create((short)1);
+            Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            for (int g = 0; g < kg; g++)
+            {
+                var b = Vector512.LoadUnsafe(ref bp);
+                c0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsByte(), b), ones);
+                c1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 4))).AsByte(), b), ones);
+                c2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 8))).AsByte(), b), ones);
+                c3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 12))).AsByte(), b), ones);
+                c4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 16))).AsByte(), b), ones);
+                c5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 20))).AsByte(), b), ones);
+                c6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 24))).AsByte(), b), ones);
+                c7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 28))).AsByte(), b), ones);
+                bp = ref Unsafe.Add(ref bp, 64);
+                ap = ref Unsafe.Add(ref ap, 32);
+            }
+            var zcs = Vector512.LoadUnsafe(ref cs) * Vector512.Create(zc);
+            (c0 + zcs).StoreUnsafe(ref dst);
+            (c1 + zcs).StoreUnsafe(ref dst, (nuint)ldd);
+            (c2 + zcs).StoreUnsafe(ref dst, (nuint)(2 * ldd));
+            (c3 + zcs).StoreUnsafe(ref dst, (nuint)(3 * ldd));
+            (c4 + zcs).StoreUnsafe(ref dst, (nuint)(4 * ldd));
+            (c5 + zcs).StoreUnsafe(ref dst, (nuint)(5 * ldd));
+            (c6 + zcs).StoreUnsafe(ref dst, (nuint)(6 * ldd));
+            (c7 + zcs).StoreUnsafe(ref dst, (nuint)(7 * ldd));
+        }
+
+        /// <summary>4 x 16 for the 4-7 leftover rows of an 8-row block (and M = 4..7): the packed-A stride is the block's.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Avx512NarrowKernel4x16(ref byte ap, int gstride, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
+        {
+            var ones = Vector512.Create((short)1);
+            Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default;
+            for (int g = 0; g < kg; g++)
+            {
+                var b = Vector512.LoadUnsafe(ref bp);
+                c0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsByte(), b), ones);
+                c1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 4))).AsByte(), b), ones);
+                c2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 8))).AsByte(), b), ones);
+                c3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 12))).AsByte(), b), ones);
+                bp = ref Unsafe.Add(ref bp, 64);
+                ap = ref Unsafe.Add(ref ap, gstride);
+            }
+            var zcs = Vector512.LoadUnsafe(ref cs) * Vector512.Create(zc);
+            (c0 + zcs).StoreUnsafe(ref dst);
+            (c1 + zcs).StoreUnsafe(ref dst, (nuint)ldd);
+            (c2 + zcs).StoreUnsafe(ref dst, (nuint)(2 * ldd));
+            (c3 + zcs).StoreUnsafe(ref dst, (nuint)(3 * ldd));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Avx512NarrowKernel1x16(ref byte ap, int gstride, int kg, ref sbyte bp, ref int cs, int zc, ref int dst)
+        {
+            var ones = Vector512.Create((short)1);
+            Vector512<int> c0 = default, c1 = default;
+            int g = 0;
+            for (; g <= kg - 2; g += 2)
+            {
+                c0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsByte(), Vector512.LoadUnsafe(ref bp)), ones);
+                c1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(
+                    Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, gstride))).AsByte(), Vector512.LoadUnsafe(ref bp, 64)), ones);
+                ap = ref Unsafe.Add(ref ap, 2 * gstride);
+                bp = ref Unsafe.Add(ref bp, 128);
+            }
+            if (g < kg)
+                c0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsByte(), Vector512.LoadUnsafe(ref bp)), ones);
+            (c0 + c1 + Vector512.LoadUnsafe(ref cs) * Vector512.Create(zc)).StoreUnsafe(ref dst);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Avx2NarrowKernel4x16(ref byte ap, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
+        {
+            var ones = Vector256.Create((short)1);
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+            for (int g = 0; g < kg; g++)
+            {
+                var b0 = Vector256.LoadUnsafe(ref bp);
+                var b1 = Vector256.LoadUnsafe(ref bp, 32);
+                var a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsByte();
+                c00 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b0), ones); c01 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b1), ones);
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 4))).AsByte();
+                c10 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b0), ones); c11 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b1), ones);
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 8))).AsByte();
+                c20 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b0), ones); c21 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b1), ones);
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 12))).AsByte();
+                c30 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b0), ones); c31 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b1), ones);
+                bp = ref Unsafe.Add(ref bp, 64);
+                ap = ref Unsafe.Add(ref ap, 16);
+            }
+            var z = Vector256.Create(zc);
+            var cs0 = Vector256.LoadUnsafe(ref cs) * z;
+            var cs1 = Vector256.LoadUnsafe(ref cs, 8) * z;
+            (c00 + cs0).StoreUnsafe(ref dst); (c01 + cs1).StoreUnsafe(ref dst, 8);
+            (c10 + cs0).StoreUnsafe(ref dst, (nuint)ldd); (c11 + cs1).StoreUnsafe(ref dst, (nuint)ldd + 8);
+            (c20 + cs0).StoreUnsafe(ref dst, (nuint)(2 * ldd)); (c21 + cs1).StoreUnsafe(ref dst, (nuint)(2 * ldd) + 8);
+            (c30 + cs0).StoreUnsafe(ref dst, (nuint)(3 * ldd)); (c31 + cs1).StoreUnsafe(ref dst, (nuint)(3 * ldd) + 8);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Avx2NarrowKernel1x16(ref byte ap, int gstride, int kg, ref sbyte bp, ref int cs, int zc, ref int dst)
+        {
+            var ones = Vector256.Create((short)1);
+            Vector256<int> c0 = default, c1 = default;
+            for (int g = 0; g < kg; g++)
+            {
+                var a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsByte();
+                c0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, Vector256.LoadUnsafe(ref bp)), ones);
+                c1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, Vector256.LoadUnsafe(ref bp, 32)), ones);
+                ap = ref Unsafe.Add(ref ap, gstride);
+                bp = ref Unsafe.Add(ref bp, 64);
+            }
+            var z = Vector256.Create(zc);
+            (c0 + Vector256.LoadUnsafe(ref cs) * z).StoreUnsafe(ref dst);
+            (c1 + Vector256.LoadUnsafe(ref cs, 8) * z).StoreUnsafe(ref dst, 8);
+        }
+
         /// <summary>b * sign(a') for a sign mask m = (a' &lt; 0 ? -1 : 0): (b ^ m) - m.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<sbyte> Flip(Vector256<sbyte> b, Vector256<sbyte> m) => Avx2.Subtract(Avx2.Xor(b, m), m);

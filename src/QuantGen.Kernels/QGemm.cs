@@ -1,4 +1,4 @@
-// quantgen-kernel-uses: QGemm.X86, QGemm.Arm, QGemm.Portable, Requantize
+// quantgen-kernel-uses: QGemm.X86, QGemm.Arm, QGemm.Portable, Requantize, Int8Layout
 using System;
 using System.Buffers;
 using System.Runtime.CompilerServices;
@@ -30,29 +30,34 @@ namespace QuantGen.Kernels
     /// at most 2 * 128 * 127 = 32512 &lt; 32767, and b * sign(a') never negates -128 because b &gt;= -127 (this is why B must not
     /// contain -128; <see cref="Pack"/> rejects it). AdvSimd adds two int8 x int8 products in an int16 lane (smull + smlal),
     /// bounded by the same 32512. AVX-512 widens both operands to int16 (vpmovsxbw + vpmaddwd), exact by construction.</para>
+    /// <para><b>Narrow weights.</b> When every weight is in [-64, 64] (the 7-bit weights of the ReduceRange option) the caller
+    /// passes <c>narrowB</c> and x86 uses vpmaddubsw on the raw uint8 activations: an int16 pair is at most 2 * 255 * 64 =
+    /// 32640, so this is exact too and needs neither the sign flip nor the widening (the instruction mix of the machine's
+    /// int8 peak). Other paths ignore the flag; every path still equals the reference.</para>
     /// </remarks>
     internal static partial class QGemm
     {
-        public const int NR = 16, KR = 4;
+        public const int NR = Int8Layout.NR, KR = Int8Layout.KR;
 
         /// <summary>Rows per block: 8 for AVX-512 (32 registers; amortizes the B widening), 4 elsewhere.</summary>
         private const int MaxRows = 8;
 
-        private static int RowBlock(int path) => path == QuantPath.X86Avx512 ? 8 : 4;
+        private static int RowBlock(int kernel) => kernel == QuantPath.X86Avx512 || kernel == NarrowAvx512 ? 8 : 4;
+
+        /// <summary>Micro-kernel families beyond the <see cref="QuantPath"/> ones: the narrow-weight (vpmaddubsw) x86 kernels.</summary>
+        private const int NarrowAvx2 = 16, NarrowAvx512 = 17;
 
         /// <summary>Column chunk of the fused epilogues: MaxRows x NC int32 accumulators live on the stack (2 KB).</summary>
         private const int NC = 64;
 
-        private static int RoundUp(int x, int r) => (x + r - 1) / r * r;
-
-        /// <summary>Bytes of packed B for a k x n weight matrix.</summary>
-        public static int PackedLength(int k, int n) => RoundUp(k, KR) * RoundUp(n, NR);
+        /// <summary>Bytes of packed B for a k x n weight matrix (<see cref="Int8Layout.PackedLength"/>).</summary>
+        public static int PackedLength(int k, int n) => Int8Layout.PackedLength(k, n);
 
         /// <summary>Length of the column-sum array: n rounded up to 16 (padding is zero).</summary>
-        public static int ColSumsLength(int n) => RoundUp(n, NR);
+        public static int ColSumsLength(int n) => Int8Layout.ColSumsLength(n);
 
         /// <summary>Index of B[p, j] in the packed layout (see the class remarks).</summary>
-        public static int PackedIndex(int k, int p, int j) => (j / NR) * RoundUp(k, KR) * NR + (p / KR) * (NR * KR) + (j % NR) * KR + p % KR;
+        public static int PackedIndex(int k, int p, int j) => Int8Layout.PackedIndex(k, p, j);
 
         /// <summary>Packs row-major B (k x n, values in [-127, 127]) and computes its column sums.</summary>
         public static void Pack(ReadOnlySpan<sbyte> b, int k, int n, Span<sbyte> packed, Span<int> colSums)
@@ -88,17 +93,30 @@ namespace QuantGen.Kernels
         }
 
         /// <summary>C (int32, leading dimension ldc) = (A - zeroA) * B.</summary>
+        /// <param name="narrowB">Every weight is in [-64, 64] (7-bit weights): x86 then multiplies with vpmaddubsw directly
+        /// (class remarks). The result is the same as without it; a weight outside that range gives wrong sums on x86.</param>
         public static void Run(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
-            ReadOnlySpan<int> colSums, Span<int> c, int ldc) =>
-            RunPath(m, n, k, a, lda, zeroA, packed, colSums, c, ldc, QuantPath.Best);
+            ReadOnlySpan<int> colSums, Span<int> c, int ldc, bool narrowB = false) =>
+            RunPath(m, n, k, a, lda, zeroA, packed, colSums, c, ldc, QuantPath.Best, narrowB);
 
         /// <summary>
         /// Dynamic quantization, fused: y[i, j] = clamp((float)C[i, j] * (scaleA * scaleB[j]) + bias[j], lo, hi) (see
         /// <see cref="Requantization.Dequantize"/>). scaleB has 1 (per tensor) or n elements, bias 0 or n.
         /// </summary>
         public static void RunDequantize(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
-            ReadOnlySpan<int> colSums, float scaleA, ReadOnlySpan<float> scaleB, ReadOnlySpan<float> bias, Span<float> y, int ldy, float lo, float hi) =>
-            RunDequantizePath(m, n, k, a, lda, zeroA, packed, colSums, scaleA, scaleB, bias, y, ldy, lo, hi, QuantPath.Best);
+            ReadOnlySpan<int> colSums, float scaleA, ReadOnlySpan<float> scaleB, ReadOnlySpan<float> bias, Span<float> y, int ldy, float lo, float hi,
+            bool narrowB = false) =>
+            RunDequantizePath(m, n, k, a, lda, zeroA, packed, colSums, scaleA, scaleB, bias, y, ldy, lo, hi, QuantPath.Best, narrowB: narrowB);
+
+        /// <summary>
+        /// <see cref="RunDequantize"/> with the result stored transposed: y[i, j] goes to <c>y[j * ldy + i]</c> (ldy &gt;= m).
+        /// A convolution's GEMM rows are output pixels and its columns output channels, so this writes NCHW planes
+        /// straight from the accumulator tile (no separate transpose pass over the output).
+        /// </summary>
+        public static void RunDequantizeTransposed(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
+            ReadOnlySpan<int> colSums, float scaleA, ReadOnlySpan<float> scaleB, ReadOnlySpan<float> bias, Span<float> y, int ldy, float lo, float hi,
+            bool narrowB = false) =>
+            RunDequantizePath(m, n, k, a, lda, zeroA, packed, colSums, scaleA, scaleB, bias, y, ldy, lo, hi, QuantPath.Best, transposed: true, narrowB: narrowB);
 
         /// <summary>
         /// Static quantization, fused: y[i, j] = clamp(rule(C[i, j] + bias[j], m0[j], shift[j]) + zeroY, qmin, qmax) as uint8, with
@@ -107,31 +125,33 @@ namespace QuantGen.Kernels
         /// </summary>
         public static void RunRequantize(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
             ReadOnlySpan<int> colSums, ReadOnlySpan<int> bias, ReadOnlySpan<int> m0, ReadOnlySpan<int> shift, int zeroY, Span<byte> y, int ldy,
-            int qmin, int qmax) =>
-            RunRequantizePath(m, n, k, a, lda, zeroA, packed, colSums, bias, m0, shift, zeroY, y, ldy, qmin, qmax, QuantPath.Best);
+            int qmin, int qmax, bool narrowB = false) =>
+            RunRequantizePath(m, n, k, a, lda, zeroA, packed, colSums, bias, m0, shift, zeroY, y, ldy, qmin, qmax, QuantPath.Best, narrowB);
 
         internal static void RunPath(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
-            ReadOnlySpan<int> colSums, Span<int> c, int ldc, int path)
+            ReadOnlySpan<int> colSums, Span<int> c, int ldc, int path, bool narrowB = false)
         {
             Check(m, n, k, a, lda, zeroA, packed, colSums, path);
             if ((long)(m - 1) * ldc + n > c.Length || ldc < n) throw new ArgumentException("QGemm: C too small");
             var e = new Epilogue { Kind = EpilogueInt32, C = c, Ldy = ldc };
-            Drive(m, n, k, a, lda, zeroA, packed, colSums, ref e, path);
+            Drive(m, n, k, a, lda, zeroA, packed, colSums, ref e, path, narrowB);
         }
 
         internal static void RunDequantizePath(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
-            ReadOnlySpan<int> colSums, float scaleA, ReadOnlySpan<float> scaleB, ReadOnlySpan<float> bias, Span<float> y, int ldy, float lo, float hi, int path)
+            ReadOnlySpan<int> colSums, float scaleA, ReadOnlySpan<float> scaleB, ReadOnlySpan<float> bias, Span<float> y, int ldy, float lo, float hi, int path,
+            bool transposed = false, bool narrowB = false)
         {
             Check(m, n, k, a, lda, zeroA, packed, colSums, path);
-            if ((long)(m - 1) * ldy + n > y.Length || ldy < n) throw new ArgumentException("QGemm: y too small");
+            if (transposed ? (long)(n - 1) * ldy + m > y.Length || ldy < m : (long)(m - 1) * ldy + n > y.Length || ldy < n)
+                throw new ArgumentException("QGemm: y too small");
             if (scaleB.Length != 1 && scaleB.Length < n || !bias.IsEmpty && bias.Length < n) throw new ArgumentException("QGemm: scale or bias too small");
-            var e = new Epilogue { Kind = EpilogueFloat, Y = y, Ldy = ldy, ScaleA = scaleA, ScaleB = scaleB, BiasF = bias, Lo = lo, Hi = hi };
-            Drive(m, n, k, a, lda, zeroA, packed, colSums, ref e, path);
+            var e = new Epilogue { Kind = EpilogueFloat, Y = y, Ldy = ldy, ScaleA = scaleA, ScaleB = scaleB, BiasF = bias, Lo = lo, Hi = hi, Transposed = transposed };
+            Drive(m, n, k, a, lda, zeroA, packed, colSums, ref e, path, narrowB);
         }
 
         internal static void RunRequantizePath(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
             ReadOnlySpan<int> colSums, ReadOnlySpan<int> bias, ReadOnlySpan<int> m0, ReadOnlySpan<int> shift, int zeroY, Span<byte> y, int ldy,
-            int qmin, int qmax, int path)
+            int qmin, int qmax, int path, bool narrowB = false)
         {
             Check(m, n, k, a, lda, zeroA, packed, colSums, path);
             if ((long)(m - 1) * ldy + n > y.Length || ldy < n) throw new ArgumentException("QGemm: y too small");
@@ -141,7 +161,7 @@ namespace QuantGen.Kernels
                 throw new ArgumentException("QGemm: multiplier out of range (use QuantizeMultiplier)");
             if (qmin < 0 || qmax > 255 || qmin > qmax || zeroY < 0 || zeroY > 255) throw new ArgumentException("QGemm: zero point or clamp outside uint8");
             var e = new Epilogue { Kind = EpilogueUInt8, Q = y, Ldy = ldy, BiasI = bias, M0 = m0, Shift = shift, ZeroY = zeroY, QMin = qmin, QMax = qmax };
-            Drive(m, n, k, a, lda, zeroA, packed, colSums, ref e, path);
+            Drive(m, n, k, a, lda, zeroA, packed, colSums, ref e, path, narrowB);
         }
 
         private static void Check(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed, ReadOnlySpan<int> colSums, int path)
@@ -165,21 +185,26 @@ namespace QuantGen.Kernels
             public Span<byte> Q;
             public ReadOnlySpan<int> BiasI, M0, Shift;
             public int ZeroY, QMin, QMax;
+            /// <summary>Float results go to Y[j * Ldy + i] instead of Y[i * Ldy + j].</summary>
+            public bool Transposed;
         }
 
         /// <summary>Bytes per row and k-group in the packed-A buffer of a path.</summary>
-        private static int AElement(int path) => path == QuantPath.ArmDp || path == QuantPath.ArmAdvSimd ? 4 : 8;
+        private static int AElement(int kernel) => kernel == QuantPath.ArmDp || kernel == QuantPath.ArmAdvSimd || kernel == NarrowAvx2 || kernel == NarrowAvx512 ? 4 : 8;
 
         private static void Drive(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
-            ReadOnlySpan<int> colSums, ref Epilogue e, int path)
+            ReadOnlySpan<int> colSums, ref Epilogue e, int path, bool narrowB)
         {
             if (m == 0 || n == 0) return;
-            int kg = (k + KR - 1) / KR, elem = AElement(path), mr = RowBlock(path), need = kg * mr * elem;
-            // a' = a - 128 paths add 128 * colSum back; the others use a as is.
-            int zc = path == QuantPath.X86Avx2 || path == QuantPath.ArmAdvSimd || path == QuantPath.ArmDp ? 128 - zeroA : -zeroA;
+            // The GEMM kernel family: the path's own, or on x86 the narrow-weight one. The epilogues always follow `path`.
+            int kernel = narrowB && path == QuantPath.X86Avx512 ? NarrowAvx512 : narrowB && path == QuantPath.X86Avx2 ? NarrowAvx2 : path;
+            int kg = (k + KR - 1) / KR, elem = AElement(kernel), mr = RowBlock(kernel), need = kg * mr * elem;
+            // a' = a - 128 kernels add 128 * colSum back; the others use a as is.
+            int zc = kernel == QuantPath.X86Avx2 || kernel == QuantPath.ArmAdvSimd || kernel == QuantPath.ArmDp ? 128 - zeroA : -zeroA;
             byte[]? rented = null;
             Span<byte> apack = need <= 4096 ? stackalloc byte[4096] : (rented = ArrayPool<byte>.Shared.Rent(need));
             Span<int> tile = stackalloc int[MaxRows * NC];
+            Span<float> ftile = e.Transposed ? stackalloc float[MaxRows * NC] : default;
             try
             {
                 ref sbyte pb = ref MemoryMarshal.GetReference(packed);
@@ -190,7 +215,7 @@ namespace QuantGen.Kernels
                 {
                     int rows = Math.Min(mr, m - i0);
                     ref byte pa = ref MemoryMarshal.GetReference(apack);
-                    if (path != QuantPath.Scalar && k > 0) PackA(a.Slice(i0 * lda), lda, rows, k, kg, apack, path);
+                    if (kernel != QuantPath.Scalar && k > 0) PackA(a.Slice(i0 * lda), lda, rows, k, kg, apack, kernel);
                     if (e.Kind == EpilogueInt32)
                     {
                         ref int pc = ref MemoryMarshal.GetReference(e.C);
@@ -199,11 +224,11 @@ namespace QuantGen.Kernels
                             ref sbyte bp = ref Unsafe.Add(ref pb, (j / NR) * panelBytes);
                             if (j + NR <= n)
                             {
-                                Tile(path, rows, ref pa, kg, ref bp, ref Unsafe.Add(ref pcs, j), zc, ref Unsafe.Add(ref pc, i0 * e.Ldy + j), e.Ldy, a, i0, lda, k, zeroA, packed, j);
+                                Tile(kernel, rows, ref pa, kg, ref bp, ref Unsafe.Add(ref pcs, j), zc, ref Unsafe.Add(ref pc, i0 * e.Ldy + j), e.Ldy, a, i0, lda, k, zeroA, packed, j);
                             }
                             else
                             {
-                                Tile(path, rows, ref pa, kg, ref bp, ref Unsafe.Add(ref pcs, j), zc, ref pt, NR, a, i0, lda, k, zeroA, packed, j);
+                                Tile(kernel, rows, ref pa, kg, ref bp, ref Unsafe.Add(ref pcs, j), zc, ref pt, NR, a, i0, lda, k, zeroA, packed, j);
                                 for (int r = 0; r < rows; r++) tile.Slice(r * NR, n - j).CopyTo(e.C.Slice((i0 + r) * e.Ldy + j));
                             }
                         }
@@ -213,7 +238,7 @@ namespace QuantGen.Kernels
                     {
                         int w = Math.Min(NC, n - j0);
                         for (int j = j0; j < j0 + w; j += NR)
-                            Tile(path, rows, ref pa, kg, ref Unsafe.Add(ref pb, (j / NR) * panelBytes), ref Unsafe.Add(ref pcs, j), zc,
+                            Tile(kernel, rows, ref pa, kg, ref Unsafe.Add(ref pb, (j / NR) * panelBytes), ref Unsafe.Add(ref pcs, j), zc,
                                 ref Unsafe.Add(ref pt, j - j0), NC, a, i0, lda, k, zeroA, packed, j);
                         for (int r = 0; r < rows; r++)
                         {
@@ -221,7 +246,8 @@ namespace QuantGen.Kernels
                             if (e.Kind == EpilogueFloat)
                             {
                                 Requantization.DequantizeCore(acc, e.ScaleA, e.ScaleB.Length == 1 ? e.ScaleB : e.ScaleB.Slice(j0, w),
-                                    e.BiasF.IsEmpty ? e.BiasF : e.BiasF.Slice(j0, w), e.Y.Slice((i0 + r) * e.Ldy + j0, w), e.Lo, e.Hi, path);
+                                    e.BiasF.IsEmpty ? e.BiasF : e.BiasF.Slice(j0, w), e.Transposed ? ftile.Slice(r * NC, w) : e.Y.Slice((i0 + r) * e.Ldy + j0, w),
+                                    e.Lo, e.Hi, path);
                             }
                             else
                             {
@@ -231,6 +257,15 @@ namespace QuantGen.Kernels
                                     Requantization.RequantizeCore(acc, e.M0[0], e.Shift[0], default, default, e.ZeroY, dst, e.QMin, e.QMax, 0, 255, path);
                                 else
                                     Requantization.RequantizeCore(acc, 0, 0, e.M0.Slice(j0, w), e.Shift.Slice(j0, w), e.ZeroY, dst, e.QMin, e.QMax, 0, 255, path);
+                            }
+                        }
+                        if (e.Transposed)
+                        {
+                            // The rows x w block, still in L1, goes out column by column: rows consecutive floats per column.
+                            for (int j = 0; j < w; j++)
+                            {
+                                var col = e.Y.Slice((j0 + j) * e.Ldy + i0, rows);
+                                for (int r = 0; r < rows; r++) col[r] = ftile[r * NC + j];
                             }
                         }
                     }
@@ -256,12 +291,13 @@ namespace QuantGen.Kernels
         }
 
         /// <summary>Repacks rows [0, rows) of A (k columns) into k-groups in the form the path multiplies (class remarks).</summary>
-        private static void PackA(ReadOnlySpan<byte> a, int lda, int rows, int k, int kg, Span<byte> dst, int path)
+        private static void PackA(ReadOnlySpan<byte> a, int lda, int rows, int k, int kg, Span<byte> dst, int kernel)
         {
-            int elem = AElement(path), gstride = rows * elem;
+            int elem = AElement(kernel), gstride = rows * elem;
+            bool flip = kernel == QuantPath.ArmDp || kernel == QuantPath.ArmAdvSimd; // a' = a ^ 0x80; the narrow kernels take a as is
             dst.Slice((kg - 1) * gstride, gstride).Clear(); // the k padding of the last group must be zero
             ref byte pd = ref MemoryMarshal.GetReference(dst);
-            bool avx2 = path == QuantPath.X86Avx2 && Ssse3.IsSupported;
+            bool avx2 = kernel == QuantPath.X86Avx2 && Ssse3.IsSupported;
             for (int r = 0; r < rows; r++)
             {
                 ref byte row = ref MemoryMarshal.GetReference(a.Slice(r * lda, k));
@@ -284,7 +320,7 @@ namespace QuantGen.Kernels
                         }
                         else if (elem == 4)
                         {
-                            var sv = (v ^ Vector128.Create((byte)0x80)).AsUInt32();
+                            var sv = (flip ? v ^ Vector128.Create((byte)0x80) : v).AsUInt32();
                             Unsafe.WriteUnaligned(ref g, sv.GetElement(0));
                             Unsafe.WriteUnaligned(ref Unsafe.Add(ref g, gstride), sv.GetElement(1));
                             Unsafe.WriteUnaligned(ref Unsafe.Add(ref g, 2 * gstride), sv.GetElement(2));
@@ -307,7 +343,7 @@ namespace QuantGen.Kernels
                 {
                     byte x = Unsafe.Add(ref row, p);
                     ref byte g = ref Unsafe.Add(ref d, (p >> 2) * gstride);
-                    if (path == QuantPath.X86Avx2)
+                    if (kernel == QuantPath.X86Avx2)
                     {
                         int sv = (sbyte)(x ^ 0x80);
                         Unsafe.Add(ref g, p & 3) = (byte)(sv < 0 ? 0xFF : 0);
@@ -315,7 +351,7 @@ namespace QuantGen.Kernels
                     }
                     else if (elem == 4)
                     {
-                        Unsafe.Add(ref g, p & 3) = (byte)(x ^ 0x80);
+                        Unsafe.Add(ref g, p & 3) = (byte)(flip ? x ^ 0x80 : x);
                     }
                     else
                     {
@@ -326,12 +362,22 @@ namespace QuantGen.Kernels
         }
 
         /// <summary>One tile: rows (1..4) x 16 columns of C at dst (leading dimension ldd), zero-point term included.</summary>
-        private static void Tile(int path, int rows, ref byte ap, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd,
+        private static void Tile(int kernel, int rows, ref byte ap, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd,
             ReadOnlySpan<byte> a, int i0, int lda, int k, int zeroA, ReadOnlySpan<sbyte> packed, int j)
         {
-            int elem = AElement(path);
-            switch (path)
+            int elem = AElement(kernel);
+            switch (kernel)
             {
+                case NarrowAvx512:
+                    if (rows == 8) { Avx512NarrowKernel8x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
+                    int first = 0;
+                    if (rows >= 4) { Avx512NarrowKernel4x16(ref ap, rows * elem, kg, ref bp, ref cs, zc, ref dst, ldd); first = 4; }
+                    for (int r = first; r < rows; r++) Avx512NarrowKernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
+                    return;
+                case NarrowAvx2:
+                    if (rows == 4) { Avx2NarrowKernel4x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
+                    for (int r = 0; r < rows; r++) Avx2NarrowKernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
+                    return;
                 case QuantPath.X86Avx2:
                     if (rows == 4) { Avx2Kernel4x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
                     for (int r = 0; r < rows; r++) Avx2Kernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));

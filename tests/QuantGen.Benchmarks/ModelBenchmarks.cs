@@ -4,15 +4,15 @@ using QuantGen.Benchmarks.Models;
 
 namespace QuantGen.Benchmarks
 {
-    // Batch-1 latency: ONNX Runtime float32 (the baseline), the generated float32 class and the generated int8 class, on the
-    // same input in the same run. Each GlobalSetup runs all three once and checks the generated outputs against ORT's:
+    // Batch-1 latency: ONNX Runtime float32 (the baseline), the generated float32 class, the generated int8 class and the
+    // generated int8 class with 7-bit weights (WeightBits="7"), on the same input in the same run. Each GlobalSetup runs all three once and checks the generated outputs against ORT's:
     // float32 within |a - b| <= 1e-4 + 1e-3 |b|, int8 cosine >= 0.99 (it throws otherwise, and BenchmarkDotNet reports the
     // benchmark as failed). The generated calls use the per-thread-workspace overload, the one applications call.
 
     /// <summary>mnist_cntk: [1,1,28,28] pixels 0..255 (test_data_set_0), 10 logits.</summary>
     public class Mnist : IDisposable
     {
-        private float[] _x = [], _f32 = [], _q8 = [], _ort = [];
+        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _ort = [];
         private OrtRunner? _runner;
 
         [GlobalSetup]
@@ -21,19 +21,23 @@ namespace QuantGen.Benchmarks
             _x = Corpus.ReadFloats(Corpus.Path("mnist_cntk", "test_data_set_0", "input_0.pb"), MnistF32.InputLength);
             _f32 = new float[MnistF32.OutputLength];
             _q8 = new float[MnistInt8.OutputLength];
+            _q7 = new float[MnistInt8W7.OutputLength];
             _ort = new float[MnistF32.OutputLength];
             var model = Corpus.Path("mnist_cntk", "model.onnx");
             _runner = OrtRunner.Single(model, _x, [1, 1, 28, 28], _ort, [1, 10]);
             _runner.Run();
             Float32();
             Int8();
+            Int8W7();
             Check.Float32("MnistF32", _f32, _ort);
             Check.Int8("MnistInt8", _q8, _ort);
+            Check.Int8("MnistInt8W7", _q7, _ort);
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
         [Benchmark] public void Float32() => MnistF32.Predict(_x, _f32);
         [Benchmark] public void Int8() => MnistInt8.Predict(_x, _q8);
+        [Benchmark] public void Int8W7() => MnistInt8W7.Predict(_x, _q7);
 
         [GlobalCleanup] public void Dispose() => _runner?.Dispose();
     }
@@ -46,7 +50,7 @@ namespace QuantGen.Benchmarks
     /// </summary>
     public class Fashion : IDisposable
     {
-        private float[] _x = [], _f32 = [], _f32Features = [], _q8 = [], _q8Features = [];
+        private float[] _x = [], _f32 = [], _f32Features = [], _q8 = [], _q8Features = [], _q7 = [], _q7Features = [];
         private OrtRunner? _runner;
 
         [GlobalSetup]
@@ -57,19 +61,25 @@ namespace QuantGen.Benchmarks
             _f32Features = new float[FashionF32.Output19Length];
             _q8 = new float[FashionInt8.OutputLength];
             _q8Features = new float[FashionInt8.Output19Length];
+            _q7 = new float[FashionInt8W7.OutputLength];
+            _q7Features = new float[FashionInt8W7.Output19Length];
             _runner = new OrtRunner(Corpus.Path("fashion_mnist_cnn", "model.onnx"), "input", _x, [1, 1, 28, 28], [], "output", "19");
             var ort = _runner.RunAndReadDeviceOutputs();
             Float32();
             Int8();
+            Int8W7();
             Check.Float32("FashionF32 output", _f32, ort["output"]);
             Check.Float32("FashionF32 19", _f32Features, ort["19"]);
             Check.Int8("FashionInt8 output", _q8, ort["output"]);
             Check.Int8("FashionInt8 19", _q8Features, ort["19"]);
+            Check.Int8("FashionInt8W7 output", _q7, ort["output"]);
+            Check.Int8("FashionInt8W7 19", _q7Features, ort["19"]);
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
         [Benchmark] public void Float32() => FashionF32.Predict(_x, _f32, _f32Features);
         [Benchmark] public void Int8() => FashionInt8.Predict(_x, _q8, _q8Features);
+        [Benchmark] public void Int8W7() => FashionInt8W7.Predict(_x, _q7, _q7Features);
 
         [GlobalCleanup] public void Dispose() => _runner?.Dispose();
     }
@@ -78,7 +88,7 @@ namespace QuantGen.Benchmarks
     /// test_data_set_0), a 96-float embedding.</summary>
     public class WakeEmbedding : IDisposable
     {
-        private float[] _x = [], _f32 = [], _q8 = [], _ort = [];
+        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _ort = [];
         private OrtRunner? _runner;
 
         [GlobalSetup]
@@ -87,18 +97,22 @@ namespace QuantGen.Benchmarks
             _x = Corpus.ReadFloats(Corpus.Path("openwakeword", "embedding_model", "test_data_set_0", "input_0.pb"), WakeEmbeddingF32.InputLength);
             _f32 = new float[WakeEmbeddingF32.OutputLength];
             _q8 = new float[WakeEmbeddingInt8.OutputLength];
+            _q7 = new float[WakeEmbeddingInt8W7.OutputLength];
             _ort = new float[WakeEmbeddingF32.OutputLength];
             _runner = OrtRunner.Single(Corpus.Path("openwakeword", "embedding_model", "model.onnx"), _x, [1, 76, 32, 1], _ort, [1, 1, 1, 96]);
             _runner.Run();
             Float32();
             Int8();
+            Int8W7();
             Check.Float32("WakeEmbeddingF32", _f32, _ort);
             Check.Int8("WakeEmbeddingInt8", _q8, _ort);
+            Check.Int8("WakeEmbeddingInt8W7", _q7, _ort);
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
         [Benchmark] public void Float32() => WakeEmbeddingF32.Predict(_x, _f32);
         [Benchmark] public void Int8() => WakeEmbeddingInt8.Predict(_x, _q8);
+        [Benchmark] public void Int8W7() => WakeEmbeddingInt8W7.Predict(_x, _q7);
 
         [GlobalCleanup] public void Dispose() => _runner?.Dispose();
     }
@@ -107,7 +121,7 @@ namespace QuantGen.Benchmarks
     /// [1,3,224,224] -> 512 features.</summary>
     public class ResNet18 : IDisposable
     {
-        private float[] _x = [], _f32 = [], _q8 = [], _ort = [];
+        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _ort = [];
         private OrtRunner? _runner;
 
         [GlobalSetup]
@@ -116,18 +130,22 @@ namespace QuantGen.Benchmarks
             _x = Corpus.ReadFloats(Corpus.Path("resnet18_mlnet", "test_data_set_0", "input_0.pb"), ResNet18F32.InputLength);
             _f32 = new float[ResNet18F32.OutputLength];
             _q8 = new float[ResNet18Int8.OutputLength];
+            _q7 = new float[ResNet18Int8W7.OutputLength];
             _ort = new float[ResNet18F32.OutputLength];
             _runner = OrtRunner.Single(Corpus.ResNet18Model, _x, [1, 3, 224, 224], _ort, [1, 512, 1, 1]);
             _runner.Run();
             Float32();
             Int8();
+            Int8W7();
             Check.Float32("ResNet18F32", _f32, _ort);
             Check.Int8("ResNet18Int8", _q8, _ort);
+            Check.Int8("ResNet18Int8W7", _q7, _ort);
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
         [Benchmark] public void Float32() => ResNet18F32.Predict(_x, _f32);
         [Benchmark] public void Int8() => ResNet18Int8.Predict(_x, _q8);
+        [Benchmark] public void Int8W7() => ResNet18Int8W7.Predict(_x, _q7);
 
         [GlobalCleanup] public void Dispose() => _runner?.Dispose();
     }

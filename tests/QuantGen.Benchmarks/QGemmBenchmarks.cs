@@ -7,7 +7,8 @@ namespace QuantGen.Benchmarks
 {
     /// <summary>
     /// Int8 GEMM throughput of QGemm.Run (the path the CPU selects; int32 output): C[M,N] = (A - zeroA) * B with A uint8
-    /// row-major (lda = K), B int8 in [-127, 127] prepacked once. MACs per call = M * N * K (one multiply-add each); the
+    /// row-major (lda = K), B int8 in [-127, 127] prepacked once, or with <see cref="NarrowWeights"/> in [-63, 63] (the 7-bit
+    /// weights of ReduceRange, which x86 multiplies with vpmaddubsw directly). MACs per call = M * N * K (one multiply-add each); the
     /// table reports GMAC/s = M * N * K / median time. Random operands (fixed seeds); the result is checked once against
     /// the scalar QGemm.Reference, bit for bit.
     /// </summary>
@@ -19,6 +20,9 @@ namespace QuantGen.Benchmarks
         public string Shape { get; set; } = "1x512x4608";
 
         public static IEnumerable<string> Shapes => ["1x512x4608", "4x512x4608", "64x512x576", "196x256x2304"];
+
+        [Params(false, true)]
+        public bool NarrowWeights { get; set; }
 
         private int _m, _n, _k;
         private byte[] _a = [];
@@ -40,7 +44,8 @@ namespace QuantGen.Benchmarks
             _a = new byte[_m * _k];
             rng.NextBytes(_a);
             var b = new sbyte[_k * _n];
-            for (int i = 0; i < b.Length; i++) b[i] = (sbyte)rng.Next(-127, 128);
+            int bmax = NarrowWeights ? 63 : 127;
+            for (int i = 0; i < b.Length; i++) b[i] = (sbyte)rng.Next(-bmax, bmax + 1);
             _packed = new sbyte[QGemm.PackedLength(_k, _n)];
             _sums = new int[QGemm.ColSumsLength(_n)];
             QGemm.Pack(b, _k, _n, _packed, _sums);
@@ -52,6 +57,6 @@ namespace QuantGen.Benchmarks
         }
 
         [Benchmark]
-        public void Run() => QGemm.Run(_m, _n, _k, _a, _k, ZeroA, _packed, _sums, _c, _n);
+        public void Run() => QGemm.Run(_m, _n, _k, _a, _k, ZeroA, _packed, _sums, _c, _n, NarrowWeights);
     }
 }

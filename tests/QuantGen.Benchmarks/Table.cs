@@ -49,33 +49,35 @@ namespace QuantGen.Benchmarks
             {
                 sb.AppendLine("Batch-1 latency, median microseconds per call (ratios are of medians: below 1 means the first is faster).");
                 sb.AppendLine();
-                sb.AppendLine("| model | ORT float32 | generated float32 | generated int8 | int8 / float32 | int8 / ORT | float32 / ORT | allocated per call (float32, int8) |");
-                sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|");
+                sb.AppendLine("| model | ORT float32 | generated float32 | generated int8 | int8, 7-bit weights | int8 / float32 | int8 / ORT | int8 7-bit / ORT | float32 / ORT | allocated per call (float32, int8, int8 7-bit) |");
+                sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
                 foreach (var (type, name) in present)
                 {
-                    double? ort = Median(type, "OnnxRuntime"), f32 = Median(type, "Float32"), q8 = Median(type, "Int8");
-                    sb.AppendLine(ci, $"| {name} | {Us(ort)} | {Us(f32)} | {Us(q8)} | {Ratio(q8, f32)} | {Ratio(q8, ort)} | {Ratio(f32, ort)} | {Alloc(type, "Float32")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8")?.ToString(ci) ?? "?"} B |");
+                    double? ort = Median(type, "OnnxRuntime"), f32 = Median(type, "Float32"), q8 = Median(type, "Int8"), q7 = Median(type, "Int8W7");
+                    sb.AppendLine(ci, $"| {name} | {Us(ort)} | {Us(f32)} | {Us(q8)} | {Us(q7)} | {Ratio(q8, f32)} | {Ratio(q8, ort)} | {Ratio(q7, ort)} | {Ratio(f32, ort)} | " +
+                        $"{Alloc(type, "Float32")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8W7")?.ToString(ci) ?? "?"} B |");
                 }
                 sb.AppendLine();
             }
 
             var order = QGemmThroughput.Shapes.ToList();
             var gemm = reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(QGemmThroughput))
-                .OrderBy(r => order.IndexOf((string)r.BenchmarkCase.Parameters["Shape"])).ToList();
+                .OrderBy(r => (bool)r.BenchmarkCase.Parameters["NarrowWeights"]).ThenBy(r => order.IndexOf((string)r.BenchmarkCase.Parameters["Shape"])).ToList();
             if (gemm.Count > 0)
             {
                 sb.AppendLine(ci, $"Int8 GEMM, QGemm.Run (int32 output, the CPU's best path: {PathName()}); MACs = M * N * K, GMAC/s = MACs / median time. " +
                     $"Peaks of one uncontended core (TOOLCHAIN.md): {PeakMaddubs} GMAC/s vpmaddubsw+vpmaddwd, {PeakAvx512Widening} GMAC/s vpmovsxbw+vpmaddwd (the AVX-512BW path's mix).");
                 sb.AppendLine();
-                sb.AppendLine(ci, $"| M | N | K | MACs | median us | GMAC/s | % of {PeakMaddubs} | % of {PeakAvx512Widening} |");
-                sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+                sb.AppendLine(ci, $"| weights | M | N | K | MACs | median us | GMAC/s | % of {PeakMaddubs} | % of {PeakAvx512Widening} |");
+                sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
                 foreach (var r in gemm)
                 {
                     var shape = (string)r.BenchmarkCase.Parameters["Shape"];
                     var (m, n, k) = QGemmThroughput.Parse(shape);
                     double? med = r.ResultStatistics?.Median;
                     double g = med is null ? double.NaN : Gmacs(shape, med.Value);
-                    sb.AppendLine(ci, $"| {m} | {n} | {k} | {(long)m * n * k:N0} | {Us(med)} | {g:F1} | {100 * g / PeakMaddubs:F0}% | {100 * g / PeakAvx512Widening:F0}% |");
+                    var weights = (bool)r.BenchmarkCase.Parameters["NarrowWeights"] ? "7-bit (narrow kernel)" : "8-bit";
+                    sb.AppendLine(ci, $"| {weights} | {m} | {n} | {k} | {(long)m * n * k:N0} | {Us(med)} | {g:F1} | {100 * g / PeakMaddubs:F0}% | {100 * g / PeakAvx512Widening:F0}% |");
                 }
             }
             return sb.ToString();

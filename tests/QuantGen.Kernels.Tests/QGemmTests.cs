@@ -53,12 +53,12 @@ namespace QuantGen.Kernels.Tests
             }
 
             /// <summary>Runs a path into C with ldc = n + 2 and sentinel-filled padding; checks the padding, returns the m x n result.</summary>
-            public int[] Run(int path)
+            public int[] Run(int path, bool narrowB = false)
             {
                 int ldc = N + 2;
                 var c = new int[Math.Max(0, (M - 1) * ldc + N) + 7];
                 Array.Fill(c, Sentinel);
-                QGemm.RunPath(M, N, K, A, Lda, ZeroA, Packed, ColSums, c, ldc, path);
+                QGemm.RunPath(M, N, K, A, Lda, ZeroA, Packed, ColSums, c, ldc, path, narrowB);
                 var r = new int[M * N];
                 for (int i = 0; i < M; i++)
                     for (int j = 0; j < ldc && i * ldc + j < c.Length; j++)
@@ -155,6 +155,47 @@ namespace QuantGen.Kernels.Tests
             }
         }
 
+        // Narrow weights: every B in [-64, 64] lets x86 use vpmaddubsw on raw uint8 (QGemm remarks); other paths ignore the flag.
+        private static sbyte NarrowB(Random r) => (sbyte)r.Next(-64, 65);
+
+        [Theory]
+        [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
+        public void Path_NarrowWeights_EqualsReference_OverTheShapeSweep(string isa)
+        {
+            int path = Paths.Require(isa);
+            int seed = 101, count = 0;
+            foreach (var (m, n, k, z) in Shapes())
+            {
+                var p = Problem.Random(m, n, k, z, seed++, b: NarrowB);
+                AssertSame(p.Reference(), p.Run(path, narrowB: true), p, isa + " narrow");
+                count++;
+            }
+            Assert.True(count > 400);
+        }
+
+        [Theory]
+        [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
+        public void Path_NarrowWeights_Extremes_DoNotSaturate(string isa)
+        {
+            int path = Paths.Require(isa);
+            foreach (byte av in new byte[] { 0, 255 })
+                foreach (sbyte bv in new sbyte[] { -64, 64 })
+                    foreach (int z in Paths.ZeroPoints)
+                        foreach (var (m, n, k) in new[] { (1, 17, 1024), (9, 33, 1023), (8, 16, 4096) })
+                        {
+                            var p = Problem.Random(m, n, k, z, 7, _ => av, _ => bv);
+                            var expected = new int[m * n];
+                            Array.Fill(expected, k * (av - z) * bv);
+                            AssertSame(expected, p.Run(path, narrowB: true), p, isa + $" narrow a={av} b={bv}");
+                        }
+            foreach (int z in Paths.ZeroPoints)
+            {
+                // Adjacent k pairs with the largest same-sign products: 2 * 255 * 64 = 32640 in one int16.
+                var p = Problem.Random(9, 35, 515, z, 3, r => r.Next(2) == 0 ? (byte)0 : (byte)255, r => r.Next(2) == 0 ? (sbyte)-64 : (sbyte)64);
+                AssertSame(p.Reference(), p.Run(path, narrowB: true), p, isa + " narrow alternating");
+            }
+        }
+
         [Fact]
         public void Pack_RejectsMinus128()
         {
@@ -188,8 +229,10 @@ namespace QuantGen.Kernels.Tests
                 foreach (bool perChannel in new[] { false, true })
                     foreach (bool withBias in new[] { false, true })
                         foreach (var (lo, hi) in new[] { (float.NegativeInfinity, float.PositiveInfinity), (0f, float.PositiveInfinity), (-0.5f, 6f) })
+                        foreach (bool transposed in new[] { false, true })
+                        foreach (bool narrow in new[] { false, true })
                         {
-                            var p = Problem.Random(m, n, k, Paths.ZeroPoints[seed % 7], seed++);
+                            var p = Problem.Random(m, n, k, Paths.ZeroPoints[seed % 7], seed++, b: narrow ? NarrowB : null);
                             var rng = new Random(seed);
                             float sa = (float)(rng.NextDouble() * 0.1 + 1e-4);
                             var sb = new float[perChannel ? n : 1];
@@ -197,10 +240,11 @@ namespace QuantGen.Kernels.Tests
                             var bias = withBias ? new float[n] : Array.Empty<float>();
                             for (int j = 0; j < bias.Length; j++) bias[j] = (float)(rng.NextDouble() * 4 - 2);
                             var c = p.Reference();
-                            int ldy = n + 1;
-                            var y = new float[(m - 1) * ldy + n + 1];
+                            // Row-major: y[i * ldy + j]; transposed: y[j * ldy + i]. One spare element after each row (column).
+                            int rowsOut = transposed ? n : m, colsOut = transposed ? m : n, ldy = colsOut + 1;
+                            var y = new float[(rowsOut - 1) * ldy + colsOut + 1];
                             Array.Fill(y, float.NaN);
-                            QGemm.RunDequantizePath(m, n, k, p.A, p.Lda, p.ZeroA, p.Packed, p.ColSums, sa, sb, bias, y, ldy, lo, hi, path);
+                            QGemm.RunDequantizePath(m, n, k, p.A, p.Lda, p.ZeroA, p.Packed, p.ColSums, sa, sb, bias, y, ldy, lo, hi, path, transposed, narrow);
                             for (int i = 0; i < m; i++)
                             {
                                 for (int j = 0; j < n; j++)
@@ -208,11 +252,12 @@ namespace QuantGen.Kernels.Tests
                                     float v = c[i * n + j] * (sa * sb[perChannel ? j : 0]) + (withBias ? bias[j] : 0f);
                                     v = v < lo ? lo : v;
                                     v = v > hi ? hi : v;
-                                    Assert.True(BitConverter.SingleToInt32Bits(v) == BitConverter.SingleToInt32Bits(y[i * ldy + j]),
-                                        $"{isa} {p} y[{i},{j}] = {y[i * ldy + j]:R}, expected {v:R}");
+                                    int at = transposed ? j * ldy + i : i * ldy + j;
+                                    Assert.True(BitConverter.SingleToInt32Bits(v) == BitConverter.SingleToInt32Bits(y[at]),
+                                        $"{isa} {p} transposed={transposed} y[{i},{j}] = {y[at]:R}, expected {v:R}");
                                 }
-                                Assert.True(float.IsNaN(y[i * ldy + n]), "wrote past the row");
                             }
+                            for (int r = 0; r < rowsOut; r++) Assert.True(float.IsNaN(y[r * ldy + colsOut]), "wrote past a row");
                         }
         }
 

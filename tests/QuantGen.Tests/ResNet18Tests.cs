@@ -48,5 +48,20 @@ namespace QuantGen.Tests
                 Assert.True(r.Passed, $"{set.Name}: {r.Reason}");
             }
         }
+
+        [Fact]
+        public void ResNet18_int8_with_7_bit_weights_keeps_cosine_at_least_0_995_on_all_8_photos()
+        {
+            var bytes = File.ReadAllBytes(ModelPath());
+            var options = new QuantGen.CodeGen.CompileOptions { Precision = "Int8", WeightBits = 7 };
+            var model = new Checker(bytes, "ResNet18.onnx", null, options).Compile(new System.Collections.Generic.Dictionary<string, int>());
+            Assert.Contains("7-bit weights, activations quantized per call", model.Source);
+            Assert.Contains("float.PositiveInfinity, 0f, 0, true);", model.Source); // the narrow-weight kernels are selected
+            foreach (var set in TestSet.ReadAll(Corpus.Path_("resnet18_mlnet")))
+            {
+                var r = Checker.Evaluate(model, set, minCosine: 0.995);
+                Assert.True(r.Passed, $"{set.Name}: {r.Reason}");
+            }
+        }
     }
 }

@@ -76,7 +76,7 @@ namespace QuantGen.CodeGen.Ops
         {
             var g = Resolve(n);
             if (n.Quantization?.Precision == Precision.Int8)
-                return 2 * Int8.Align((long)g.Batch * g.Cin * g.H * g.W) + Int8.Align((long)g.OH * g.OW * (g.Cin / g.Group) * g.KH * g.KW) + 4L * g.OH * g.OW * (g.Cout / g.Group);
+                return global::QuantGen.Kernels.Int8Layout.ConvScratchBytes(g.Batch, g.Cin, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.Group);
             return g.Pointwise ? 0 : 4L * (g.Cin / g.Group) * g.KH * g.KW * g.OH * g.OW;
         }
 

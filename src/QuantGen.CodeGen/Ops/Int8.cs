@@ -11,9 +11,7 @@ namespace QuantGen.CodeGen.Ops
     /// </summary>
     internal static class Int8
     {
-        public static long Align(long bytes) => (bytes + 63) / 64 * 64;
-
-        /// <summary>The kernel arguments: "packed, colSums, scales, bias" and "lo, hi, staticScale, staticZeroPoint".</summary>
+        /// <summary>The kernel arguments: "packed, colSums, scales, bias" and "lo, hi, staticScale, staticZeroPoint, narrowWeights".</summary>
         public static (string Weights, string Tail) Arguments(EmitContext ctx, LayerQuantization q, sbyte[] packed, int[] sums, string bias, float scaleFactor = 1f)
         {
             var label = ctx.InValue(1).Name;
@@ -23,7 +21,9 @@ namespace QuantGen.CodeGen.Ops
             var sc = ctx.Const(QuantizedWeights.Floats(scales), $"{label} weight scales ({(scales.Length == 1 ? "per tensor" : "per channel")})");
             var clamp = QuantizedWeights.Clamp(ctx.Node.FusedActivation) ?? (float.NegativeInfinity, float.PositiveInfinity);
             var input = q.Input;
-            string tail = $"{CodeWriter.Float(clamp.Item1)}, {CodeWriter.Float(clamp.Item2)}, {(input == null ? "0f" : CodeWriter.Float(input.Scale))}, {input?.ZeroPoint ?? 0}";
+            // 7-bit weights (|q| <= 63) take the narrow GEMM kernels on x86 (QGemm remarks).
+            string narrow = q.Weights.QMax <= 64 ? "true" : "false";
+            string tail = $"{CodeWriter.Float(clamp.Item1)}, {CodeWriter.Float(clamp.Item2)}, {(input == null ? "0f" : CodeWriter.Float(input.Scale))}, {input?.ZeroPoint ?? 0}, {narrow}";
             return ($"{w}, {s}, {sc}, {bias}", tail);
         }
 

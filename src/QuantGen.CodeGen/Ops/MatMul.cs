@@ -84,10 +84,9 @@ namespace QuantGen.CodeGen.Ops
             if (n.Quantization?.Precision != Precision.Int8) return 0;
             var d = Resolve(n);
             if (n.Quantization.Weights == null)
-                return Int8.Align(Shapes.Size(ShapeOf(n, 0))) + Int8.Align(Shapes.Size(ShapeOf(n, 1)))
-                    + Int8.Align((long)QuantizedWeights.PackedLength(d.K, d.N) * (Shapes.Size(ShapeOf(n, 1)) / (d.K * d.N)))
-                    + 4L * QuantizedWeights.RoundUp(d.N, QuantizedWeights.NR) * (Shapes.Size(ShapeOf(n, 1)) / (d.K * d.N));
-            return (long)d.M * d.AOffsets.Length * d.K;
+                return global::QuantGen.Kernels.Int8Layout.MatMulScratchBytes(Shapes.Size(ShapeOf(n, 0)), Shapes.Size(ShapeOf(n, 1)), d.K, d.N,
+                    Shapes.Size(ShapeOf(n, 1)) / (d.K * d.N));
+            return global::QuantGen.Kernels.Int8Layout.DenseScratchBytes(d.M * d.AOffsets.Length, d.K);
         }
 
         public override void Emit(EmitContext ctx)

@@ -13,6 +13,11 @@ namespace QuantGen.Graph.Quantization
     {
         public Precision Precision { get; init; } = Precision.Float32;
         public WeightGranularity Weights { get; init; } = WeightGranularity.PerChannel;
+        /// <summary>
+        /// Bits of the symmetric weights: 8 (q in [-127, 127], the default) or 7 (q in [-63, 63]). Seven-bit weights cost
+        /// one bit of weight precision and let x86 without VNNI multiply with vpmaddubsw directly (the QGemm narrow kernels).
+        /// </summary>
+        public int WeightBits { get; init; } = 8;
         public ActivationMode Activations { get; init; } = ActivationMode.Dynamic;
         public CalibrationMethod Method { get; init; } = CalibrationMethod.MinMax;
         /// <summary>Percentile of |x| kept by <see cref="CalibrationMethod.Percentile"/> (default 99.99).</summary>

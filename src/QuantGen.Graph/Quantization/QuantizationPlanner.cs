@@ -35,9 +35,10 @@ namespace QuantGen.Graph.Quantization
                 if (axis == int.MinValue) continue;
                 var w = n.Input(1)!.Constant!;
                 if (Depth(n, axis) < MinInt8Depth) continue;
+                string weights = options.WeightBits == 7 ? "7-bit weights" : "int8 weights";
                 var q = new LayerQuantization(n, Precision.Int8, options.Activations == ActivationMode.Static && ranges != null
-                    ? "int8 weights and calibrated activations" : "int8 weights, activations quantized per call");
-                q.Weights = QuantizedTensor.Symmetric(w, options.Weights == WeightGranularity.PerChannel ? axis : -1);
+                    ? weights + " and calibrated activations" : weights + ", activations quantized per call");
+                q.Weights = QuantizedTensor.Symmetric(w, options.Weights == WeightGranularity.PerChannel ? axis : -1, options.WeightBits == 7 ? 63 : 127);
                 q.WeightMse = q.Weights.MeanSquaredError(w);
                 q.Macs = Macs(n);
                 if (options.Activations == ActivationMode.Static && ranges != null)

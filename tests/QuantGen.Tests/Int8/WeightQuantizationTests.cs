@@ -40,6 +40,19 @@ namespace QuantGen.Tests.Int8
         }
 
         [Fact]
+        public void Seven_bit_weights_use_max_abs_over_63_and_stay_in_minus_63_to_63()
+        {
+            var w = new TensorData(DataType.Float, new[] { 2, 3 }, new float[] { 1f, -0.6f, 0.26f, -3f, 1.4f, 0.02f });
+            var q = QuantizedTensor.Symmetric(w, 0, qmax: 63);
+            Assert.Equal(63, q.QMax);
+            Assert.Equal(new[] { 1f / 63, 3f / 63 }, q.Scales);
+            Assert.Equal(new sbyte[] { 63, -38, 16, -63, 29, 0 }, q.Values);
+            var eight = QuantizedTensor.Symmetric(w, 0);
+            Assert.Equal(127, eight.QMax);
+            Assert.True(eight.MeanSquaredError(w) < q.MeanSquaredError(w));
+        }
+
+        [Fact]
         public void Activation_parameters_cover_the_range_with_zero_exact()
         {
             var a = ActivationQuant.FromRange(-1, 3);

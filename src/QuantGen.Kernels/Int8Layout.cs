@@ -1,0 +1,38 @@
+namespace QuantGen.Kernels
+{
+    /// <summary>
+    /// Sizes and offsets of the int8 data layouts, defined once for build time and run time: this plain C# file (no
+    /// intrinsics) is compiled into the kernels and linked into QuantGen.CodeGen, which packs weights and plans
+    /// workspace with exactly these formulas.
+    /// </summary>
+    internal static class Int8Layout
+    {
+        /// <summary>Packed-B panel width (columns) and k-group depth of <c>QGemm</c>.</summary>
+        public const int NR = 16, KR = 4;
+
+        public static int RoundUp(int x, int r) => (x + r - 1) / r * r;
+
+        /// <summary>Bytes of packed B for a k x n weight matrix: roundup(k, 4) x roundup(n, 16).</summary>
+        public static int PackedLength(int k, int n) => RoundUp(k, KR) * RoundUp(n, NR);
+
+        /// <summary>Length of the column-sum array: n rounded up to 16 (padding is zero).</summary>
+        public static int ColSumsLength(int n) => RoundUp(n, NR);
+
+        /// <summary>Index of B[p, j] in the packed layout (panels of 16 columns, k-groups of 4 with the 4 k of a column adjacent).</summary>
+        public static int PackedIndex(int k, int p, int j) => (j / NR) * RoundUp(k, KR) * NR + (p / KR) * (NR * KR) + (j % NR) * KR + p % KR;
+
+        /// <summary>Workspace sub-buffers start on 64-byte boundaries.</summary>
+        public static long Align(long bytes) => (bytes + 63) / 64 * 64;
+
+        /// <summary>Scratch of <c>ConvQ8.Conv2D</c>: the quantized input, its NHWC copy and one group's patch rows.</summary>
+        public static long ConvScratchBytes(int batch, int cin, int h, int w, int oh, int ow, int kh, int kw, int group) =>
+            2 * Align((long)batch * cin * h * w) + (long)oh * ow * (cin / group) * kh * kw;
+
+        /// <summary>Scratch of <c>DenseQ8.Run</c>: the quantized rows of A.</summary>
+        public static long DenseScratchBytes(int m, int k) => (long)m * k;
+
+        /// <summary>Scratch of <c>MatMulQ8.Batched</c>: quantized A and B, B packed per batch entry, and its column sums.</summary>
+        public static long MatMulScratchBytes(long aLength, long bLength, int k, int n, int batchesB) =>
+            Align(aLength) + Align(bLength) + Align((long)PackedLength(k, n) * batchesB) + 4L * ColSumsLength(n) * batchesB;
+    }
+}
