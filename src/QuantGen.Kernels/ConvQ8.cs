@@ -69,37 +69,72 @@ namespace QuantGen.Kernels
             }
         }
 
-        /// <summary>dst[c * rows + r] = src[r * cols + c]: a [rows, cols] matrix transposed, in 16 x 16 blocks.</summary>
-        public static void Transpose<T>(ReadOnlySpan<T> src, Span<T> dst, int rows, int cols)
+        /// <summary>
+        /// dst[c * rows + r] = src[r * cols + c]: a [rows, cols] byte matrix transposed (NCHW planes to NHWC pixels). On x86,
+        /// 8 x 8 blocks go through SSE2 unpacks (8 row loads, 12 unpacks, 8 column stores); the edges and other CPUs copy
+        /// element by element. Moves only, so every path gives the same bytes.
+        /// </summary>
+        public static void Transpose(ReadOnlySpan<byte> src, Span<byte> dst, int rows, int cols)
         {
             if (src.Length < rows * cols || dst.Length < rows * cols) throw new ArgumentException("Transpose: operand too small");
-            ref T s = ref MemoryMarshal.GetReference(src);
-            ref T d = ref MemoryMarshal.GetReference(dst);
-            const int B = 16;
-            for (int r0 = 0; r0 < rows; r0 += B)
+            ref byte s = ref MemoryMarshal.GetReference(src);
+            ref byte d = ref MemoryMarshal.GetReference(dst);
+            int r8 = 0, c8 = 0;
+            if (System.Runtime.Intrinsics.X86.Sse2.IsSupported)
             {
-                int r1 = Math.Min(rows, r0 + B);
-                for (int c0 = 0; c0 < cols; c0 += B)
-                {
-                    int c1 = Math.Min(cols, c0 + B);
-                    for (int c = c0; c < c1; c++)
-                    {
-                        ref T dc = ref Unsafe.Add(ref d, c * rows);
-                        for (int r = r0; r < r1; r++) Unsafe.Add(ref dc, r) = Unsafe.Add(ref s, r * cols + c);
-                    }
-                }
+                r8 = rows & ~7; c8 = cols & ~7;
+                for (int r0 = 0; r0 < r8; r0 += 8)
+                    for (int c0 = 0; c0 < c8; c0 += 8)
+                        Transpose8x8(ref Unsafe.Add(ref s, r0 * cols + c0), cols, ref Unsafe.Add(ref d, c0 * rows + r0), rows);
             }
+            // What the blocks did not cover: rows past r8 for every column, and columns past c8 for the rows below r8.
+            for (int r = 0; r < rows; r++)
+                for (int c = r < r8 ? c8 : 0; c < cols; c++)
+                    Unsafe.Add(ref d, c * rows + r) = Unsafe.Add(ref s, r * cols + c);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Transpose8x8(ref byte s, int ls, ref byte d, int ld)
+        {
+            static Vector128<byte> Row(ref byte p) => Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref p)).AsByte();
+            var a0 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(Row(ref s), Row(ref Unsafe.Add(ref s, ls)));
+            var a1 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(Row(ref Unsafe.Add(ref s, 2 * ls)), Row(ref Unsafe.Add(ref s, 3 * ls)));
+            var a2 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(Row(ref Unsafe.Add(ref s, 4 * ls)), Row(ref Unsafe.Add(ref s, 5 * ls)));
+            var a3 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(Row(ref Unsafe.Add(ref s, 6 * ls)), Row(ref Unsafe.Add(ref s, 7 * ls)));
+            var b0 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(a0.AsUInt16(), a1.AsUInt16()).AsUInt32();  // columns 0-3, rows 0-3
+            var b1 = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(a0.AsUInt16(), a1.AsUInt16()).AsUInt32(); // columns 4-7, rows 0-3
+            var b2 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(a2.AsUInt16(), a3.AsUInt16()).AsUInt32();  // columns 0-3, rows 4-7
+            var b3 = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(a2.AsUInt16(), a3.AsUInt16()).AsUInt32(); // columns 4-7, rows 4-7
+            var c01 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(b0, b2).AsUInt64();  // column 0 (8 bytes), column 1
+            var c23 = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(b0, b2).AsUInt64();
+            var c45 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(b1, b3).AsUInt64();
+            var c67 = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(b1, b3).AsUInt64();
+            Unsafe.WriteUnaligned(ref d, c01.GetElement(0));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, ld), c01.GetElement(1));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 2 * ld), c23.GetElement(0));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 3 * ld), c23.GetElement(1));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 4 * ld), c45.GetElement(0));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 5 * ld), c45.GetElement(1));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 6 * ld), c67.GetElement(0));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 7 * ld), c67.GetElement(1));
         }
 
         /// <summary>
         /// Copies len bytes. Patch runs are short when channels are few (3 bytes per tap for an RGB input, 21 for a 7-wide
-        /// window), where a memmove call per run costs more than the copy: up to 32 bytes go as two overlapping moves of
+        /// window), where a memmove call per run costs more than the copy: up to 64 bytes go as two overlapping moves of
         /// the largest power-of-two width that fits, never touching a byte outside [0, len) of either side.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Copy(ref byte dst, ref byte src, int len)
         {
-            if (len >= 16 && len <= 32)
+            if (len > 32 && len <= 64)
+            {
+                var head = Vector256.LoadUnsafe(ref src);
+                var tail = Vector256.LoadUnsafe(ref src, (nuint)(len - 32));
+                head.StoreUnsafe(ref dst);
+                tail.StoreUnsafe(ref dst, (nuint)(len - 32));
+            }
+            else if (len >= 16 && len <= 32)
             {
                 var head = Vector128.LoadUnsafe(ref src);
                 var tail = Vector128.LoadUnsafe(ref src, (nuint)(len - 16));
@@ -125,6 +160,23 @@ namespace QuantGen.Kernels
             else Unsafe.CopyBlockUnaligned(ref dst, ref src, (uint)len);
         }
 
+        /// <summary>Fills len bytes with value; short runs (up to 64 bytes) without a call, like <see cref="Copy"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Fill(ref byte dst, byte value, int len)
+        {
+            if (len >= 16 && len <= 64)
+            {
+                var v = Vector128.Create(value);
+                for (int i = 0; i < len - 16; i += 16) v.StoreUnsafe(ref dst, (nuint)i);
+                v.StoreUnsafe(ref dst, (nuint)(len - 16));
+            }
+            else if (len < 16)
+            {
+                for (int i = 0; i < len; i++) Unsafe.Add(ref dst, i) = value;
+            }
+            else Unsafe.InitBlockUnaligned(ref dst, value, (uint)len);
+        }
+
         /// <summary>
         /// rows[oy*ow + ox][(i*kw + j)*cg + c] = x[iy][ix][c0 + c] (x in NHWC with cin channels) for the window tap (i, j),
         /// padValue outside the image.
@@ -144,7 +196,7 @@ namespace QuantGen.Kernels
                     {
                         int iy = oy * strideH - padTop + i * dilH;
                         ref byte taps = ref Unsafe.Add(ref row, i * kw * cg);
-                        if ((uint)iy >= (uint)h) { Unsafe.InitBlockUnaligned(ref taps, padValue, (uint)(kw * cg)); continue; }
+                        if ((uint)iy >= (uint)h) { Fill(ref taps, padValue, kw * cg); continue; }
                         int ix0 = ox * strideW - padLeft;
                         if (dilW == 1 && cg == cin && ix0 >= 0 && ix0 + kw <= wd)
                         {
@@ -156,7 +208,7 @@ namespace QuantGen.Kernels
                         {
                             int ix = ix0 + j * dilW;
                             ref byte tap = ref Unsafe.Add(ref taps, j * cg);
-                            if ((uint)ix >= (uint)wd) Unsafe.InitBlockUnaligned(ref tap, padValue, (uint)cg);
+                            if ((uint)ix >= (uint)wd) Fill(ref tap, padValue, cg);
                             else Copy(ref tap, ref Unsafe.Add(ref px, (iy * wd + ix) * cin + c0), cg);
                         }
                     }

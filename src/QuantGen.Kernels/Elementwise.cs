@@ -184,6 +184,20 @@ namespace QuantGen.Kernels
         public static Vector256<float> Apply(Vector256<float> a, Vector256<float> b) => a * b;
         public static Vector128<float> Apply(Vector128<float> a, Vector128<float> b) => a * b;
     }
+    /// <summary>IEEE 754 maximum: NaN propagates and +0 &gt; -0, the same in the vector and scalar forms (MathF.Max, Vector.Max).</summary>
+    internal struct MaxF : IVectorOp<float>
+    {
+        public static float Apply(float a, float b) => MathF.Max(a, b);
+        public static Vector256<float> Apply(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+        public static Vector128<float> Apply(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
+    }
+    /// <summary>IEEE 754 minimum (see <see cref="MaxF"/>).</summary>
+    internal struct MinF : IVectorOp<float>
+    {
+        public static float Apply(float a, float b) => MathF.Min(a, b);
+        public static Vector256<float> Apply(Vector256<float> a, Vector256<float> b) => Vector256.Min(a, b);
+        public static Vector128<float> Apply(Vector128<float> a, Vector128<float> b) => Vector128.Min(a, b);
+    }
     internal struct DivF : IVectorOp<float>
     {
         public static float Apply(float a, float b) => a / b;

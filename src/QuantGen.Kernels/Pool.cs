@@ -19,8 +19,8 @@ namespace QuantGen.Kernels
             if (x.Length < (long)planes * h * wd || y.Length < (long)planes * oh * ow) throw new ArgumentException("pool operand too small");
             const int MaxStackRow = 4096;
             float[]? rented = wd > MaxStackRow ? System.Buffers.ArrayPool<float>.Shared.Rent(wd) : null;
-            Span<float> colMax = rented != null ? rented.AsSpan(0, wd) : stackalloc float[MaxStackRow];
-            colMax = colMax.Slice(0, wd);
+            // Exactly wd floats on the stack (the runtime zeroes what is allocated: no SkipLocalsInit in generated code).
+            Span<float> colMax = rented != null ? rented.AsSpan(0, wd) : stackalloc float[wd];
             try
             {
                 for (int p = 0; p < planes; p++)

@@ -202,9 +202,9 @@ namespace QuantGen.Kernels
             // a' = a - 128 kernels add 128 * colSum back; the others use a as is.
             int zc = kernel == QuantPath.X86Avx2 || kernel == QuantPath.ArmAdvSimd || kernel == QuantPath.ArmDp ? 128 - zeroA : -zeroA;
             byte[]? rented = null;
-            Span<byte> apack = need <= 4096 ? stackalloc byte[4096] : (rented = ArrayPool<byte>.Shared.Rent(need));
-            Span<int> tile = stackalloc int[MaxRows * NC];
-            Span<float> ftile = e.Transposed ? stackalloc float[MaxRows * NC] : default;
+            // Sized to the call: the runtime zeroes stack buffers (generated code cannot use SkipLocalsInit).
+            Span<byte> apack = need <= 4096 ? stackalloc byte[need] : (rented = ArrayPool<byte>.Shared.Rent(need));
+            Span<int> tile = stackalloc int[mr * NC];
             try
             {
                 ref sbyte pb = ref MemoryMarshal.GetReference(packed);
@@ -240,14 +240,18 @@ namespace QuantGen.Kernels
                         for (int j = j0; j < j0 + w; j += NR)
                             Tile(kernel, rows, ref pa, kg, ref Unsafe.Add(ref pb, (j / NR) * panelBytes), ref Unsafe.Add(ref pcs, j), zc,
                                 ref Unsafe.Add(ref pt, j - j0), NC, a, i0, lda, k, zeroA, packed, j);
+                        if (e.Kind == EpilogueFloat && e.Transposed)
+                        {
+                            DequantizeTransposed(tile, rows, w, i0, j0, ref e);
+                            continue;
+                        }
                         for (int r = 0; r < rows; r++)
                         {
                             var acc = tile.Slice(r * NC, w);
                             if (e.Kind == EpilogueFloat)
                             {
                                 Requantization.DequantizeCore(acc, e.ScaleA, e.ScaleB.Length == 1 ? e.ScaleB : e.ScaleB.Slice(j0, w),
-                                    e.BiasF.IsEmpty ? e.BiasF : e.BiasF.Slice(j0, w), e.Transposed ? ftile.Slice(r * NC, w) : e.Y.Slice((i0 + r) * e.Ldy + j0, w),
-                                    e.Lo, e.Hi, path);
+                                    e.BiasF.IsEmpty ? e.BiasF : e.BiasF.Slice(j0, w), e.Y.Slice((i0 + r) * e.Ldy + j0, w), e.Lo, e.Hi, path);
                             }
                             else
                             {
@@ -259,15 +263,6 @@ namespace QuantGen.Kernels
                                     Requantization.RequantizeCore(acc, 0, 0, e.M0.Slice(j0, w), e.Shift.Slice(j0, w), e.ZeroY, dst, e.QMin, e.QMax, 0, 255, path);
                             }
                         }
-                        if (e.Transposed)
-                        {
-                            // The rows x w block, still in L1, goes out column by column: rows consecutive floats per column.
-                            for (int j = 0; j < w; j++)
-                            {
-                                var col = e.Y.Slice((j0 + j) * e.Ldy + i0, rows);
-                                for (int r = 0; r < rows; r++) col[r] = ftile[r * NC + j];
-                            }
-                        }
                     }
                 }
             }
@@ -275,6 +270,77 @@ namespace QuantGen.Kernels
             {
                 if (rented != null) ArrayPool<byte>.Shared.Return(rented);
             }
+        }
+
+        /// <summary>
+        /// The float epilogue of a rows x w accumulator block (row stride <see cref="NC"/>), stored transposed: column j of
+        /// the block becomes the <c>rows</c> consecutive floats at Y[(j0 + j) * Ldy + i0]. Same arithmetic as
+        /// <see cref="Requantization.DequantizeCore"/> ((float)acc * (scaleA * scaleB[j]) + bias[j], then the clamp; no FMA),
+        /// so the result is bit-identical; full 8-row blocks are transposed 8 x 8 in AVX registers.
+        /// </summary>
+        private static void DequantizeTransposed(scoped ReadOnlySpan<int> tile, int rows, int w, int i0, int j0, scoped ref Epilogue e)
+        {
+            bool perChannel = e.ScaleB.Length != 1, hasBias = !e.BiasF.IsEmpty;
+            ref float py = ref MemoryMarshal.GetReference(e.Y);
+            int j = 0;
+            if (rows == 8 && Avx.IsSupported)
+            {
+                ref int pt = ref MemoryMarshal.GetReference(tile);
+                var vlo = Vector256.Create(e.Lo);
+                var vhi = Vector256.Create(e.Hi);
+                for (; j <= w - 8; j += 8)
+                {
+                    var r0 = Vector256.LoadUnsafe(ref pt, (nuint)j).AsSingle();
+                    var r1 = Vector256.LoadUnsafe(ref pt, (nuint)(NC + j)).AsSingle();
+                    var r2 = Vector256.LoadUnsafe(ref pt, (nuint)(2 * NC + j)).AsSingle();
+                    var r3 = Vector256.LoadUnsafe(ref pt, (nuint)(3 * NC + j)).AsSingle();
+                    var r4 = Vector256.LoadUnsafe(ref pt, (nuint)(4 * NC + j)).AsSingle();
+                    var r5 = Vector256.LoadUnsafe(ref pt, (nuint)(5 * NC + j)).AsSingle();
+                    var r6 = Vector256.LoadUnsafe(ref pt, (nuint)(6 * NC + j)).AsSingle();
+                    var r7 = Vector256.LoadUnsafe(ref pt, (nuint)(7 * NC + j)).AsSingle();
+                    // 8 x 8 transpose (the int32 bits ride in float lanes; only moved, never computed on).
+                    var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+                    var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+                    var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+                    var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+                    var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
+                    var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+                    var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
+                    var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
+                    int c = j0 + j;
+                    StoreColumn(Avx.Permute2x128(s0, s4, 0x20), c, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s1, s5, 0x20), c + 1, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s2, s6, 0x20), c + 2, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s3, s7, 0x20), c + 3, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s0, s4, 0x31), c + 4, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s1, s5, 0x31), c + 5, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s2, s6, 0x31), c + 6, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s3, s7, 0x31), c + 7, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
+                }
+            }
+            for (; j < w; j++)
+            {
+                int c = j0 + j;
+                float s = e.ScaleA * e.ScaleB[perChannel ? c : 0], b = hasBias ? e.BiasF[c] : 0f;
+                var col = e.Y.Slice(c * e.Ldy + i0, rows);
+                for (int r = 0; r < rows; r++)
+                {
+                    float v = tile[r * NC + j] * s + b;
+                    v = v < e.Lo ? e.Lo : v;
+                    col[r] = v > e.Hi ? e.Hi : v;
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreColumn(Vector256<float> bits, int c, scoped ref Epilogue e, ref float py, int i0, bool perChannel, bool hasBias,
+            Vector256<float> vlo, Vector256<float> vhi)
+        {
+            var s = Vector256.Create(e.ScaleA * e.ScaleB[perChannel ? c : 0]);
+            var b = hasBias ? Vector256.Create(e.BiasF[c]) : Vector256<float>.Zero;
+            var v = Vector256.ConvertToSingle(bits.AsInt32()) * s + b;
+            v = Vector256.ConditionalSelect(Vector256.LessThan(v, vlo), vlo, v);
+            Vector256.ConditionalSelect(Vector256.GreaterThan(v, vhi), vhi, v).StoreUnsafe(ref py, (nuint)(c * e.Ldy + i0));
         }
 
         private static void AddBias(Span<int> acc, ReadOnlySpan<int> bias)

@@ -12,7 +12,7 @@ namespace QuantGen.Kernels.Tests
         {
             var rng = new Random(5);
             int cases = 0;
-            foreach (int cin in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64 })
+            foreach (int cin in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 63, 64, 65 })
                 foreach (int group in new[] { 1, 2 })
                     foreach (var (kh, kw, s, d, pad) in new[] { (3, 3, 1, 1, 1), (1, 7, 2, 1, 3), (2, 5, 1, 1, 0), (3, 3, 2, 2, 2), (1, 1, 1, 1, 0) })
                     {
@@ -45,6 +45,31 @@ namespace QuantGen.Kernels.Tests
                         }
                     }
             Assert.True(cases > 100);
+        }
+    }
+}
+
+namespace QuantGen.Kernels.Tests
+{
+    public class TransposeTests
+    {
+        [Fact]
+        public void Byte_transpose_equals_definition_for_edges_and_blocks()
+        {
+            var rng = new System.Random(3);
+            foreach (int rows in new[] { 1, 3, 7, 8, 9, 16, 17, 64 })
+                foreach (int cols in new[] { 1, 5, 8, 15, 16, 33, 50 })
+                {
+                    var src = new byte[rows * cols];
+                    rng.NextBytes(src);
+                    var dst = new byte[rows * cols + 9];
+                    System.Array.Fill(dst, (byte)0xEE);
+                    ConvQ8.Transpose(src, dst.AsSpan(0, rows * cols), rows, cols);
+                    for (int r = 0; r < rows; r++)
+                        for (int c = 0; c < cols; c++)
+                            Assert.True(dst[c * rows + r] == src[r * cols + c], $"{rows}x{cols} at ({r},{c})");
+                    for (int t = rows * cols; t < dst.Length; t++) Assert.Equal(0xEE, dst[t]);
+                }
         }
     }
 }

@@ -118,8 +118,8 @@ namespace QuantGen.CodeGen.Ops
             "Div" => a / b,
             "Pow" => Math.Pow(a, b),
             "Mod" => a % b,
-            "Max" => double.IsNaN(a) || a > b ? a : b,
-            "Min" => double.IsNaN(a) || a < b ? a : b,
+            "Max" => Math.Max(a, b), // IEEE 754 maximum/minimum (NaN propagates, +0 > -0), as the float kernels (MaxF/MinF)
+            "Min" => Math.Min(a, b),
             _ => throw new InvalidOperationException(_op),
         };
 
@@ -218,8 +218,8 @@ namespace QuantGen.CodeGen.Ops
             new Binary("Div", Kind.Arithmetic, "DivOp", "DivF"),
             new Binary("Pow", Kind.Arithmetic, "PowOp"),
             new Binary("Mod", Kind.Arithmetic, "ModOp"),
-            new Binary("Max", Kind.Variadic, "MaxOp"),
-            new Binary("Min", Kind.Variadic, "MinOp"),
+            new Binary("Max", Kind.Variadic, "MaxOp", "MaxF"),
+            new Binary("Min", Kind.Variadic, "MinOp", "MinF"),
             new Binary("Sum", Kind.Variadic, "AddOp", "AddF"),
             new Binary("Mean", Kind.Variadic, "AddOp", "AddF"),
             new Binary("Equal", Kind.Compare, "EqualOp"),
