@@ -81,7 +81,7 @@ namespace QuantGen.Kernels
             (c1 + d1 + Vector256.LoadUnsafe(ref cs, 8) * z).StoreUnsafe(ref dst, 8);
         }
 
-        // Narrow weights (every B in [-64, 64], the 7-bit weights of ReduceRange): vpmaddubsw(a, b) directly, a the raw
+        // Narrow weights (every B in [-64, 64], the 7-bit weights of WeightBits="7"): vpmaddubsw(a, b) directly, a the raw
         // uint8 activations: each int16 pair is at most 2 * 255 * 64 = 32640 < 32767, so nothing saturates and the result is
         // exact; vpmaddwd with ones then sums the pairs into the int32 column sums. Packed A: per k-group and row the 4 bytes
         // of a. The packed B k-group (16 columns x 4 k) is one zmm (two ymm), column j in dword j: no fold at the end.

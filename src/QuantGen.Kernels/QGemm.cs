@@ -30,7 +30,7 @@ namespace QuantGen.Kernels
     /// at most 2 * 128 * 127 = 32512 &lt; 32767, and b * sign(a') never negates -128 because b &gt;= -127 (this is why B must not
     /// contain -128; <see cref="Pack"/> rejects it). AdvSimd adds two int8 x int8 products in an int16 lane (smull + smlal),
     /// bounded by the same 32512. AVX-512 widens both operands to int16 (vpmovsxbw + vpmaddwd), exact by construction.</para>
-    /// <para><b>Narrow weights.</b> When every weight is in [-64, 64] (the 7-bit weights of the ReduceRange option) the caller
+    /// <para><b>Narrow weights.</b> When every weight is in [-64, 64] (the 7-bit weights of the WeightBits="7" option) the caller
     /// passes <c>narrowB</c> and x86 uses vpmaddubsw on the raw uint8 activations: an int16 pair is at most 2 * 255 * 64 =
     /// 32640, so this is exact too and needs neither the sign flip nor the widening (the instruction mix of the machine's
     /// int8 peak). Other paths ignore the flag; every path still equals the reference.</para>
@@ -40,14 +40,12 @@ namespace QuantGen.Kernels
         public const int NR = Int8Layout.NR, KR = Int8Layout.KR;
 
         /// <summary>Rows per block: 8 for AVX-512 (32 registers; amortizes the B widening), 4 elsewhere.</summary>
-        private const int MaxRows = 8;
-
         private static int RowBlock(int kernel) => kernel == QuantPath.X86Avx512 || kernel == NarrowAvx512 ? 8 : 4;
 
         /// <summary>Micro-kernel families beyond the <see cref="QuantPath"/> ones: the narrow-weight (vpmaddubsw) x86 kernels.</summary>
         private const int NarrowAvx2 = 16, NarrowAvx512 = 17;
 
-        /// <summary>Column chunk of the fused epilogues: MaxRows x NC int32 accumulators live on the stack (2 KB).</summary>
+        /// <summary>Column chunk of the fused epilogues: rows x NC int32 accumulators live on the stack (at most 2 KB).</summary>
         private const int NC = 64;
 
         /// <summary>Bytes of packed B for a k x n weight matrix (<see cref="Int8Layout.PackedLength"/>).</summary>

@@ -8,7 +8,7 @@ namespace QuantGen.Benchmarks
     /// <summary>
     /// Int8 GEMM throughput of QGemm.Run (the path the CPU selects; int32 output): C[M,N] = (A - zeroA) * B with A uint8
     /// row-major (lda = K), B int8 in [-127, 127] prepacked once, or with <see cref="NarrowWeights"/> in [-63, 63] (the 7-bit
-    /// weights of ReduceRange, which x86 multiplies with vpmaddubsw directly). MACs per call = M * N * K (one multiply-add each); the
+    /// weights of WeightBits="7", which x86 multiplies with vpmaddubsw directly). MACs per call = M * N * K (one multiply-add each); the
     /// table reports GMAC/s = M * N * K / median time. Random operands (fixed seeds); the result is checked once against
     /// the scalar QGemm.Reference, bit for bit.
     /// </summary>
