@@ -53,6 +53,24 @@ namespace QuantGen.Generator.Tests
         }
 
         [Fact]
+        public void WeightBits_IsParsed_Validated_AndPartOfTheCacheKey()
+        {
+            ModelRequest Parse(string text) => ModelRequest.Parse("/obj/quantgen/m.quantmodel", text);
+            var int8 = GeneratorHarness.Manifest("/models/mnist.onnx", hash: "ab", precision: "Int8");
+            var eight = Parse(int8);
+            var seven = Parse(int8 + "weightBits=7\n");
+            Assert.True(seven.IsValid);
+            Assert.Equal(8, eight.WeightBits);
+            Assert.Equal(7, seven.WeightBits);
+            Assert.Equal(7, seven.ToCompileOptions().WeightBits);
+            Assert.NotEqual(eight, seven);
+            Assert.Equal(eight, Parse(int8 + "weightBits=\n")); // empty metadata: the default
+            Assert.False(Parse(int8 + "weightBits=6\n").IsValid);
+            Assert.False(Parse(int8 + "weightBits=x\n").IsValid);
+            Assert.False(Parse(GeneratorHarness.Manifest("/models/mnist.onnx", hash: "ab") + "weightBits=7\n").IsValid); // Float32
+        }
+
+        [Fact]
         public void GeneratedModel_EqualityIsTheRequest_NotTheSource()
         {
             var request = ModelRequest.Parse("/obj/m.quantmodel", GeneratorHarness.Manifest("/models/mnist.onnx", hash: "ab"));

@@ -46,6 +46,20 @@ namespace QuantGen.Tests.Compiler
         }
 
         [Fact]
+        public void Weight_bits_other_than_7_or_8_are_QG0007()
+        {
+            foreach (int bits in new[] { 0, 4, 6, 9 })
+            {
+                var r = ModelCompiler.Compile(Mnist(), "mnist.onnx", null, new CompileOptions { Precision = "Int8", WeightBits = bits });
+                Assert.False(r.Success);
+                var d = Assert.Single(r.Diagnostics, x => x.Severity == QgSeverity.Error);
+                Assert.Equal(DiagnosticIds.InvalidOption, d.Id);
+                Assert.Contains("WeightBits", d.Message);
+            }
+            Assert.True(ModelCompiler.Compile(Mnist(), "mnist.onnx", null, new CompileOptions { Precision = "Int8", WeightBits = 7 }).Success);
+        }
+
+        [Fact]
         public void Empty_file_is_QG0001() => Assert.Equal(DiagnosticIds.InvalidModel, SingleError(Array.Empty<byte>()).Id);
 
         [Fact]
