@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace QuantGen.Kernels
 {
@@ -35,14 +36,24 @@ namespace QuantGen.Kernels
                         if (i0 == i1) { outRow.Fill(float.NegativeInfinity); continue; }
                         src.Slice((by + i0 * dilH) * wd, wd).CopyTo(colMax);
                         for (int i = i0 + 1; i < i1; i++) MaxInto(colMax, src.Slice((by + i * dilH) * wd, wd));
-                        for (int ox = 0; ox < ow; ox++)
+                        int ox = 0;
+                        if (kw == 2 && strideW == 2 && dilW == 1 && Avx2.IsSupported)
                         {
-                            int bx = ox * strideW - padLeft;
-                            int j1 = TapEnd(bx, dilW, wd, kw);
-                            float m = float.NegativeInfinity;
-                            for (int j = TapBegin(bx, dilW); j < j1; j++) m = MathF.Max(m, colMax[bx + j * dilW]);
-                            outRow[ox] = m;
+                            // 2-wide, stride-2 windows (the common 2x2/2 pool), 8 outputs per step: even and odd columns
+                            // split with two shuffles, their maximum put back in order. Windows touching the padding stay scalar.
+                            ref float pc = ref MemoryMarshal.GetReference(colMax);
+                            ref float po = ref MemoryMarshal.GetReference(outRow);
+                            for (; ox < ow && 2 * ox - padLeft < 0; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
+                            for (; ox + 8 <= ow && 2 * ox - padLeft + 16 <= wd; ox += 8)
+                            {
+                                int bx = 2 * ox - padLeft;
+                                var a = Vector256.LoadUnsafe(ref pc, (nuint)bx);
+                                var b = Vector256.LoadUnsafe(ref pc, (nuint)(bx + 8));
+                                var m = Vector256.Max(Avx.Shuffle(a, b, 0x88), Avx.Shuffle(a, b, 0xDD)); // pairs 0,1,4,5 | 2,3,6,7
+                                Avx2.Permute4x64(m.AsDouble(), 0xD8).AsSingle().StoreUnsafe(ref po, (nuint)ox);
+                            }
                         }
+                        for (; ox < ow; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
                     }
                 }
             }
@@ -50,6 +61,16 @@ namespace QuantGen.Kernels
             {
                 if (rented != null) System.Buffers.ArrayPool<float>.Shared.Return(rented);
             }
+        }
+
+        /// <summary>The maximum over the valid taps of output column ox's window in the column maxima.</summary>
+        private static float WindowMax(ReadOnlySpan<float> colMax, int ox, int strideW, int padLeft, int kw, int dilW, int wd)
+        {
+            int bx = ox * strideW - padLeft;
+            int j1 = TapEnd(bx, dilW, wd, kw);
+            float m = float.NegativeInfinity;
+            for (int j = TapBegin(bx, dilW); j < j1; j++) m = MathF.Max(m, colMax[bx + j * dilW]);
+            return m;
         }
 
         /// <summary>acc[i] = max(acc[i], row[i]) (IEEE maximum).</summary>

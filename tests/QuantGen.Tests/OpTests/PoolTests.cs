@@ -48,6 +48,11 @@ namespace QuantGen.Tests.OpTests
                 list.Add(Pool(op, S(1, 3, 12), S(4), S(3), S(1, 2), ceil: true));
                 list.Add(Pool(op, S(1, 3, 11), S(3), S(2), autoPad: "SAME_UPPER"));
             }
+            // Wide rows: the vectorized 2x2/2 MaxPool (8 outputs per step), with a padded left edge and a ceil_mode tail.
+            list.Add(Pool("MaxPool", S(1, 3, 6, 40), S(2, 2), S(2, 2)));
+            list.Add(Pool("MaxPool", S(1, 2, 5, 37), S(2, 2), S(2, 2), autoPad: "SAME_LOWER"));
+            list.Add(Pool("MaxPool", S(1, 2, 4, 35), S(2, 2), S(2, 2), ceil: true));
+            list.Add(Pool("MaxPool", S(1, 2, 4, 34), S(2, 2), S(2, 2), S(0, 1, 0, 1)));
             // Dilations: MaxPool from opset 10, AveragePool from opset 19.
             list.Add(Pool("MaxPool", S(1, 2, 9, 9), S(3, 3), S(1, 1), dilations: S(2, 2)));
             list.Add(Pool("MaxPool", S(1, 2, 10, 9), S(2, 3), S(2, 1), S(1, 1, 1, 1), dilations: S(2, 2), ceil: true));
