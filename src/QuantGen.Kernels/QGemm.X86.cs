@@ -87,23 +87,26 @@ namespace QuantGen.Kernels
         // of a. The packed B k-group (16 columns x 4 k) is one zmm (two ymm), column j in dword j: no fold at the end.
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Avx512NarrowKernel8x16(ref byte ap, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
+        /// <param name="rs">Bytes from one row's 4 activations to the next row's (4 in packed A, lda when A is read in place).</param>
+        /// <param name="gs">Bytes from one k-group to the next (8 * 4 in packed A, 4 in place).</param>
+        private static void Avx512NarrowKernel8x16(ref byte ap, int rs, int gs, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
         {
             var ones = Vector512.Create((short)1);
+            nint r1 = rs, r2 = 2 * (nint)rs, r3 = 3 * (nint)rs, r4 = 4 * (nint)rs, r5 = 5 * (nint)rs, r6 = 6 * (nint)rs, r7 = 7 * (nint)rs;
             Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
             for (int g = 0; g < kg; g++)
             {
                 var b = Vector512.LoadUnsafe(ref bp);
                 c0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsByte(), b), ones);
-                c1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 4))).AsByte(), b), ones);
-                c2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 8))).AsByte(), b), ones);
-                c3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 12))).AsByte(), b), ones);
-                c4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 16))).AsByte(), b), ones);
-                c5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 20))).AsByte(), b), ones);
-                c6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 24))).AsByte(), b), ones);
-                c7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 28))).AsByte(), b), ones);
+                c1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r1))).AsByte(), b), ones);
+                c2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r2))).AsByte(), b), ones);
+                c3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r3))).AsByte(), b), ones);
+                c4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r4))).AsByte(), b), ones);
+                c5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r5))).AsByte(), b), ones);
+                c6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r6))).AsByte(), b), ones);
+                c7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r7))).AsByte(), b), ones);
                 bp = ref Unsafe.Add(ref bp, 64);
-                ap = ref Unsafe.Add(ref ap, 32);
+                ap = ref Unsafe.Add(ref ap, gs);
             }
             var zcs = Vector512.LoadUnsafe(ref cs) * Vector512.Create(zc);
             (c0 + zcs).StoreUnsafe(ref dst);
@@ -118,17 +121,18 @@ namespace QuantGen.Kernels
 
         /// <summary>4 x 16 for the 4-7 leftover rows of an 8-row block (and M = 4..7): the packed-A stride is the block's.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Avx512NarrowKernel4x16(ref byte ap, int gstride, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
+        private static void Avx512NarrowKernel4x16(ref byte ap, int rs, int gstride, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
         {
             var ones = Vector512.Create((short)1);
+            nint r1 = rs, r2 = 2 * (nint)rs, r3 = 3 * (nint)rs;
             Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default;
             for (int g = 0; g < kg; g++)
             {
                 var b = Vector512.LoadUnsafe(ref bp);
                 c0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsByte(), b), ones);
-                c1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 4))).AsByte(), b), ones);
-                c2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 8))).AsByte(), b), ones);
-                c3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 12))).AsByte(), b), ones);
+                c1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r1))).AsByte(), b), ones);
+                c2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r2))).AsByte(), b), ones);
+                c3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r3))).AsByte(), b), ones);
                 bp = ref Unsafe.Add(ref bp, 64);
                 ap = ref Unsafe.Add(ref ap, gstride);
             }
@@ -159,9 +163,10 @@ namespace QuantGen.Kernels
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Avx2NarrowKernel4x16(ref byte ap, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
+        private static void Avx2NarrowKernel4x16(ref byte ap, int rs, int gs, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
         {
             var ones = Vector256.Create((short)1);
+            nint r1 = rs, r2 = 2 * (nint)rs, r3 = 3 * (nint)rs;
             Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
             for (int g = 0; g < kg; g++)
             {
@@ -169,14 +174,14 @@ namespace QuantGen.Kernels
                 var b1 = Vector256.LoadUnsafe(ref bp, 32);
                 var a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsByte();
                 c00 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b0), ones); c01 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b1), ones);
-                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 4))).AsByte();
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r1))).AsByte();
                 c10 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b0), ones); c11 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b1), ones);
-                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 8))).AsByte();
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r2))).AsByte();
                 c20 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b0), ones); c21 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b1), ones);
-                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, 12))).AsByte();
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r3))).AsByte();
                 c30 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b0), ones); c31 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b1), ones);
                 bp = ref Unsafe.Add(ref bp, 64);
-                ap = ref Unsafe.Add(ref ap, 16);
+                ap = ref Unsafe.Add(ref ap, gs);
             }
             var z = Vector256.Create(zc);
             var cs0 = Vector256.LoadUnsafe(ref cs) * z;

@@ -196,7 +196,10 @@ namespace QuantGen.Kernels
             if (m == 0 || n == 0) return;
             // The GEMM kernel family: the path's own, or on x86 the narrow-weight one. The epilogues always follow `path`.
             int kernel = narrowB && path == QuantPath.X86Avx512 ? NarrowAvx512 : narrowB && path == QuantPath.X86Avx2 ? NarrowAvx2 : path;
-            int kg = (k + KR - 1) / KR, elem = AElement(kernel), mr = RowBlock(kernel), need = kg * mr * elem;
+            // The narrow kernels read 4 activation bytes per row and k-group, which is row-major A itself when k % 4 == 0:
+            // then A is read in place (row stride lda, group stride 4) instead of being repacked per row block.
+            bool direct = (kernel == NarrowAvx512 || kernel == NarrowAvx2) && k > 0 && (k & 3) == 0;
+            int kg = (k + KR - 1) / KR, elem = AElement(kernel), mr = RowBlock(kernel), need = direct ? 0 : kg * mr * elem;
             // a' = a - 128 kernels add 128 * colSum back; the others use a as is.
             int zc = kernel == QuantPath.X86Avx2 || kernel == QuantPath.ArmAdvSimd || kernel == QuantPath.ArmDp ? 128 - zeroA : -zeroA;
             byte[]? rented = null;
@@ -212,8 +215,9 @@ namespace QuantGen.Kernels
                 for (int i0 = 0; i0 < m; i0 += mr)
                 {
                     int rows = Math.Min(mr, m - i0);
-                    ref byte pa = ref MemoryMarshal.GetReference(apack);
-                    if (kernel != QuantPath.Scalar && k > 0) PackA(a.Slice(i0 * lda), lda, rows, k, kg, apack, kernel);
+                    ref byte pa = ref direct ? ref MemoryMarshal.GetReference(a.Slice(i0 * lda)) : ref MemoryMarshal.GetReference(apack);
+                    int rs = direct ? lda : elem, gs = direct ? KR : rows * elem;
+                    if (!direct && kernel != QuantPath.Scalar && k > 0) PackA(a.Slice(i0 * lda), lda, rows, k, kg, apack, kernel);
                     if (e.Kind == EpilogueInt32)
                     {
                         ref int pc = ref MemoryMarshal.GetReference(e.C);
@@ -222,11 +226,11 @@ namespace QuantGen.Kernels
                             ref sbyte bp = ref Unsafe.Add(ref pb, (j / NR) * panelBytes);
                             if (j + NR <= n)
                             {
-                                Tile(kernel, rows, ref pa, kg, ref bp, ref Unsafe.Add(ref pcs, j), zc, ref Unsafe.Add(ref pc, i0 * e.Ldy + j), e.Ldy, a, i0, lda, k, zeroA, packed, j);
+                                Tile(kernel, rows, ref pa, rs, gs, kg, ref bp, ref Unsafe.Add(ref pcs, j), zc, ref Unsafe.Add(ref pc, i0 * e.Ldy + j), e.Ldy, a, i0, lda, k, zeroA, packed, j);
                             }
                             else
                             {
-                                Tile(kernel, rows, ref pa, kg, ref bp, ref Unsafe.Add(ref pcs, j), zc, ref pt, NR, a, i0, lda, k, zeroA, packed, j);
+                                Tile(kernel, rows, ref pa, rs, gs, kg, ref bp, ref Unsafe.Add(ref pcs, j), zc, ref pt, NR, a, i0, lda, k, zeroA, packed, j);
                                 for (int r = 0; r < rows; r++) tile.Slice(r * NR, n - j).CopyTo(e.C.Slice((i0 + r) * e.Ldy + j));
                             }
                         }
@@ -236,7 +240,7 @@ namespace QuantGen.Kernels
                     {
                         int w = Math.Min(NC, n - j0);
                         for (int j = j0; j < j0 + w; j += NR)
-                            Tile(kernel, rows, ref pa, kg, ref Unsafe.Add(ref pb, (j / NR) * panelBytes), ref Unsafe.Add(ref pcs, j), zc,
+                            Tile(kernel, rows, ref pa, rs, gs, kg, ref Unsafe.Add(ref pb, (j / NR) * panelBytes), ref Unsafe.Add(ref pcs, j), zc,
                                 ref Unsafe.Add(ref pt, j - j0), NC, a, i0, lda, k, zeroA, packed, j);
                         if (e.Kind == EpilogueFloat && e.Transposed)
                         {
@@ -426,21 +430,23 @@ namespace QuantGen.Kernels
         }
 
         /// <summary>One tile: rows (1..4) x 16 columns of C at dst (leading dimension ldd), zero-point term included.</summary>
-        private static void Tile(int kernel, int rows, ref byte ap, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd,
+        /// <param name="rs">Narrow kernels: bytes between rows of A at ap (AElement in packed A, lda when read in place).</param>
+        /// <param name="gs">Narrow kernels: bytes between k-groups (rows * AElement packed, 4 in place).</param>
+        private static void Tile(int kernel, int rows, ref byte ap, int rs, int gs, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd,
             ReadOnlySpan<byte> a, int i0, int lda, int k, int zeroA, ReadOnlySpan<sbyte> packed, int j)
         {
             int elem = AElement(kernel);
             switch (kernel)
             {
                 case NarrowAvx512:
-                    if (rows == 8) { Avx512NarrowKernel8x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
+                    if (rows == 8) { Avx512NarrowKernel8x16(ref ap, rs, gs, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
                     int first = 0;
-                    if (rows >= 4) { Avx512NarrowKernel4x16(ref ap, rows * elem, kg, ref bp, ref cs, zc, ref dst, ldd); first = 4; }
-                    for (int r = first; r < rows; r++) Avx512NarrowKernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
+                    if (rows >= 4) { Avx512NarrowKernel4x16(ref ap, rs, gs, kg, ref bp, ref cs, zc, ref dst, ldd); first = 4; }
+                    for (int r = first; r < rows; r++) Avx512NarrowKernel1x16(ref Unsafe.Add(ref ap, r * rs), gs, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
                     return;
                 case NarrowAvx2:
-                    if (rows == 4) { Avx2NarrowKernel4x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
-                    for (int r = 0; r < rows; r++) Avx2NarrowKernel1x16(ref Unsafe.Add(ref ap, r * elem), rows * elem, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
+                    if (rows == 4) { Avx2NarrowKernel4x16(ref ap, rs, gs, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
+                    for (int r = 0; r < rows; r++) Avx2NarrowKernel1x16(ref Unsafe.Add(ref ap, r * rs), gs, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
                     return;
                 case QuantPath.X86Avx2:
                     if (rows == 4) { Avx2Kernel4x16(ref ap, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
