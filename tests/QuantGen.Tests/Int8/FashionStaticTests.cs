@@ -67,23 +67,25 @@ namespace QuantGen.Tests.Int8
             return correct;
         }
 
-        [Fact]
-        public void Static_int8_top1_on_images_500_to_9999_is_within_0_3_points_of_float32()
+        [Theory]
+        [InlineData(8)]
+        [InlineData(7)]
+        public void Static_int8_top1_on_images_500_to_9999_is_within_0_3_points_of_float32(int weightBits)
         {
             var (images, labels) = Load();
             var bytes = File.ReadAllBytes(Corpus.Path_("fashion_mnist_cnn", "model.onnx"));
             var dims = new Dictionary<string, int> { ["batch_size"] = 100 };
             var calibration = CalibrationFolder(images, 0, 500);
             var f32 = new Checker(bytes, "fashion.onnx", null).Compile(dims);
-            var q8 = new Checker(bytes, "fashion.onnx", null, new CompileOptions { Precision = "Int8", Calibration = calibration }).Compile(dims);
+            var q8 = new Checker(bytes, "fashion.onnx", null, new CompileOptions { Precision = "Int8", Calibration = calibration, WeightBits = weightBits }).Compile(dims);
             Assert.Contains("calibrated", string.Join(" ", q8.Diagnostics.Select(d => d.Message)));
-            Assert.Contains("int8 weights and calibrated activations", q8.Source);
+            Assert.Contains((weightBits == 7 ? "7-bit" : "int8") + " weights and calibrated activations", q8.Source);
             int n = 9500;
             double a32 = 100.0 * Accuracy(f32, images, labels, 500, 10000, 100) / n;
             double a8 = 100.0 * Accuracy(q8, images, labels, 500, 10000, 100) / n;
-            var line = $"float32 top-1 {a32:F2}%, static int8 top-1 {a8:F2}% on images 500-9999 (calibrated on images 0-499, MinMax)";
+            var line = $"float32 top-1 {a32:F2}%, static int8 ({weightBits}-bit weights) top-1 {a8:F2}% on images 500-9999 (calibrated on images 0-499, MinMax)";
             _out.WriteLine(line);
-            File.WriteAllText(Path.Combine(AppContext.BaseDirectory, "fashion-int8-summary.txt"), line + "\n");
+            File.WriteAllText(Path.Combine(AppContext.BaseDirectory, $"fashion-int8-w{weightBits}-summary.txt"), line + "\n");
             Assert.True(a32 > 89.5, $"float32 accuracy {a32:F2}% (ORT: 90.15% on all 10,000)");
             Assert.True(Math.Abs(a8 - a32) <= 0.3, $"static int8 {a8:F2}% vs float32 {a32:F2}%");
         }

@@ -21,20 +21,22 @@ namespace QuantGen.Tests.Int8
 
         private static readonly string[] Heads = { "alexa_v0.1", "hey_jarvis_v0.1", "hey_mycroft_v0.1", "hey_rhasspy_v0.1", "timer_v0.1", "weather_v0.1" };
 
-        private static Checker.Compiled Compile(string folder, string precision, Dictionary<string, int> dims)
+        private static Checker.Compiled Compile(string folder, string precision, Dictionary<string, int> dims, int weightBits = 8)
         {
             var dir = Corpus.Path_("openwakeword", folder);
             var bytes = File.ReadAllBytes(Path.Combine(dir, "model.onnx"));
-            return new Checker(bytes, folder + ".onnx", null, new CompileOptions { Precision = precision }).Compile(dims);
+            return new Checker(bytes, folder + ".onnx", null, new CompileOptions { Precision = precision, WeightBits = weightBits }).Compile(dims);
         }
 
-        [Fact]
-        public void Int8_embedding_and_heads_make_the_same_decisions_as_float_on_all_21_clips()
+        [Theory]
+        [InlineData(8)]
+        [InlineData(7)]
+        public void Int8_embedding_and_heads_make_the_same_decisions_as_float_on_all_21_clips(int weightBits)
         {
             var melSets = TestSet.ReadAll(Corpus.Path_("openwakeword", "melspectrogram"));
             Assert.Equal(21, melSets.Count);
             var headsF = Heads.ToDictionary(h => h, h => Compile(h, "Float32", new Dictionary<string, int>()));
-            var headsQ = Heads.ToDictionary(h => h, h => Compile(h, "Int8", new Dictionary<string, int>()));
+            var headsQ = Heads.ToDictionary(h => h, h => Compile(h, "Int8", new Dictionary<string, int>(), weightBits));
             var headSets = Heads.ToDictionary(h => h, h => TestSet.ReadAll(Corpus.Path_("openwakeword", h)));
             var mels = new Dictionary<int, Checker.Compiled>();
             var embF = new Dictionary<int, Checker.Compiled>();
@@ -50,7 +52,7 @@ namespace QuantGen.Tests.Int8
                 var batch = new float[windows * 76 * 32];
                 for (int w = 0; w < windows; w++) Array.Copy(frames, w * 8 * 32, batch, w * 76 * 32, 76 * 32);
                 var dims = new Dictionary<string, int> { ["unk__314"] = windows };
-                if (!embF.ContainsKey(windows)) { embF[windows] = Compile("embedding_model", "Float32", dims); embQ[windows] = Compile("embedding_model", "Int8", dims); }
+                if (!embF.ContainsKey(windows)) { embF[windows] = Compile("embedding_model", "Float32", dims); embQ[windows] = Compile("embedding_model", "Int8", dims, weightBits); }
                 var featuresF = (float[])embF[windows].Run(new Array[] { batch })[0];
                 var featuresQ = (float[])embQ[windows].Run(new Array[] { batch })[0];
                 foreach (var h in Heads)
