@@ -131,7 +131,7 @@ namespace QuantGen.Kernels
             }
         }
 
-        /// <summary>3-D max pooling in NCDHW (window taps outside the input are skipped; NaN propagates).</summary>
+        /// <summary>3-D max pooling in NCDHW (window taps outside the input are skipped; IEEE maximum as in <see cref="Max2D"/>: NaN propagates, +0 &gt; -0).</summary>
         public static void Max3D(ReadOnlySpan<float> x, Span<float> y, int planes, int d, int h, int wd, int od, int oh, int ow,
             int kd, int kh, int kw, int strideD, int strideH, int strideW, int dilD, int dilH, int dilW, int padFront, int padTop, int padLeft)
         {
@@ -157,8 +157,7 @@ namespace QuantGen.Kernels
                                     {
                                         int ix = ox * strideW - padLeft + j * dilW;
                                         if ((uint)ix >= (uint)wd) continue;
-                                        float v = src[(iz * h + iy) * wd + ix];
-                                        if (v > m || float.IsNaN(v)) m = v;
+                                        m = MathF.Max(m, src[(iz * h + iy) * wd + ix]);
                                     }
                                 }
                             }

@@ -94,7 +94,7 @@ namespace QuantGen.CodeGen.Ops
                                 if (iy >= -g.PadTop && iy < g.H + g.PadBottom && ix >= -g.PadLeft && ix < g.W + g.PadRight) padded++;
                                 if ((uint)iy >= (uint)g.H || (uint)ix >= (uint)g.W) continue;
                                 float v = x[(p * g.H + iy) * g.W + ix];
-                                if (v > m || float.IsNaN(v)) m = v;
+                                m = (float)Math.Max(m, (double)v); // IEEE maximum, as the MaxPool kernels (exact in double)
                                 sum += v;
                                 count++;
                             }
