@@ -3,6 +3,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace QuantGen.Kernels
 {
@@ -80,7 +81,7 @@ namespace QuantGen.Kernels
             ref byte s = ref MemoryMarshal.GetReference(src);
             ref byte d = ref MemoryMarshal.GetReference(dst);
             int r8 = 0, c8 = 0;
-            if (System.Runtime.Intrinsics.X86.Sse2.IsSupported)
+            if (Sse2.IsSupported)
             {
                 r8 = rows & ~7; c8 = cols & ~7;
                 for (int r0 = 0; r0 < r8; r0 += 8)
@@ -97,18 +98,18 @@ namespace QuantGen.Kernels
         private static void Transpose8x8(ref byte s, int ls, ref byte d, int ld)
         {
             static Vector128<byte> Row(ref byte p) => Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref p)).AsByte();
-            var a0 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(Row(ref s), Row(ref Unsafe.Add(ref s, ls)));
-            var a1 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(Row(ref Unsafe.Add(ref s, 2 * ls)), Row(ref Unsafe.Add(ref s, 3 * ls)));
-            var a2 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(Row(ref Unsafe.Add(ref s, 4 * ls)), Row(ref Unsafe.Add(ref s, 5 * ls)));
-            var a3 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(Row(ref Unsafe.Add(ref s, 6 * ls)), Row(ref Unsafe.Add(ref s, 7 * ls)));
-            var b0 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(a0.AsUInt16(), a1.AsUInt16()).AsUInt32();  // columns 0-3, rows 0-3
-            var b1 = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(a0.AsUInt16(), a1.AsUInt16()).AsUInt32(); // columns 4-7, rows 0-3
-            var b2 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(a2.AsUInt16(), a3.AsUInt16()).AsUInt32();  // columns 0-3, rows 4-7
-            var b3 = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(a2.AsUInt16(), a3.AsUInt16()).AsUInt32(); // columns 4-7, rows 4-7
-            var c01 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(b0, b2).AsUInt64();  // column 0 (8 bytes), column 1
-            var c23 = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(b0, b2).AsUInt64();
-            var c45 = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(b1, b3).AsUInt64();
-            var c67 = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(b1, b3).AsUInt64();
+            var a0 = Sse2.UnpackLow(Row(ref s), Row(ref Unsafe.Add(ref s, ls)));
+            var a1 = Sse2.UnpackLow(Row(ref Unsafe.Add(ref s, 2 * ls)), Row(ref Unsafe.Add(ref s, 3 * ls)));
+            var a2 = Sse2.UnpackLow(Row(ref Unsafe.Add(ref s, 4 * ls)), Row(ref Unsafe.Add(ref s, 5 * ls)));
+            var a3 = Sse2.UnpackLow(Row(ref Unsafe.Add(ref s, 6 * ls)), Row(ref Unsafe.Add(ref s, 7 * ls)));
+            var b0 = Sse2.UnpackLow(a0.AsUInt16(), a1.AsUInt16()).AsUInt32();  // columns 0-3, rows 0-3
+            var b1 = Sse2.UnpackHigh(a0.AsUInt16(), a1.AsUInt16()).AsUInt32(); // columns 4-7, rows 0-3
+            var b2 = Sse2.UnpackLow(a2.AsUInt16(), a3.AsUInt16()).AsUInt32();  // columns 0-3, rows 4-7
+            var b3 = Sse2.UnpackHigh(a2.AsUInt16(), a3.AsUInt16()).AsUInt32(); // columns 4-7, rows 4-7
+            var c01 = Sse2.UnpackLow(b0, b2).AsUInt64();  // column 0 (8 bytes), column 1
+            var c23 = Sse2.UnpackHigh(b0, b2).AsUInt64();
+            var c45 = Sse2.UnpackLow(b1, b3).AsUInt64();
+            var c67 = Sse2.UnpackHigh(b1, b3).AsUInt64();
             Unsafe.WriteUnaligned(ref d, c01.GetElement(0));
             Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, ld), c01.GetElement(1));
             Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 2 * ld), c23.GetElement(0));

@@ -126,32 +126,36 @@ namespace QuantGen.Kernels.Tests
 
         [Theory]
         [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
-        public void Path_ExtremeOperands_DoNotSaturate(string isa)
+        public void Path_ExtremeOperands_DoNotSaturate(string isa) =>
+            AssertConstantExtremes(Paths.Require(isa), isa, 127, narrowB: false, new[] { (1, 17, 1024), (5, 33, 1023), (4, 16, 4096) });
+
+        [Theory]
+        [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
+        public void Path_AlternatingExtremes_DoNotSaturate(string isa) => AssertAlternatingExtremes(Paths.Require(isa), isa, 127, narrowB: false, rows: 7);
+
+        /// <summary>A and B constant at their extremes (a in {0, 255}, b = +-bmax), every zero point: C has a closed form.</summary>
+        private static void AssertConstantExtremes(int path, string isa, sbyte bmax, bool narrowB, (int M, int N, int K)[] shapes)
         {
-            int path = Paths.Require(isa);
             foreach (byte av in new byte[] { 0, 255 })
-                foreach (sbyte bv in new sbyte[] { -127, 127 })
+                foreach (sbyte bv in new sbyte[] { (sbyte)-bmax, bmax })
                     foreach (int z in Paths.ZeroPoints)
-                        foreach (var (m, n, k) in new[] { (1, 17, 1024), (5, 33, 1023), (4, 16, 4096) })
+                        foreach (var (m, n, k) in shapes)
                         {
                             var p = Problem.Random(m, n, k, z, 7, _ => av, _ => bv);
                             var expected = new int[m * n];
                             Array.Fill(expected, k * (av - z) * bv);
                             AssertSame(expected, p.Reference(), p, "reference closed form");
-                            AssertSame(expected, p.Run(path), p, isa + $" a={av} b={bv}");
+                            AssertSame(expected, p.Run(path, narrowB), p, isa + $"{(narrowB ? " narrow" : "")} a={av} b={bv}");
                         }
         }
 
-        [Theory]
-        [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
-        public void Path_AlternatingExtremes_DoNotSaturate(string isa)
+        /// <summary>Adjacent k pairs (what vpmaddubsw adds into one int16) with the largest products of the same sign.</summary>
+        private static void AssertAlternatingExtremes(int path, string isa, sbyte bmax, bool narrowB, int rows)
         {
-            // Adjacent k pairs (what vpmaddubsw adds into one int16) with the largest products of the same sign.
-            int path = Paths.Require(isa);
             foreach (int z in Paths.ZeroPoints)
             {
-                var p = Problem.Random(7, 35, 515, z, 3, r => r.Next(2) == 0 ? (byte)0 : (byte)255, r => r.Next(2) == 0 ? (sbyte)-127 : (sbyte)127);
-                AssertSame(p.Reference(), p.Run(path), p, isa);
+                var p = Problem.Random(rows, 35, 515, z, 3, r => r.Next(2) == 0 ? (byte)0 : (byte)255, r => r.Next(2) == 0 ? (sbyte)-bmax : bmax);
+                AssertSame(p.Reference(), p.Run(path, narrowB), p, isa + (narrowB ? " narrow alternating" : ""));
             }
         }
 
@@ -177,23 +181,10 @@ namespace QuantGen.Kernels.Tests
         [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
         public void Path_NarrowWeights_Extremes_DoNotSaturate(string isa)
         {
+            // 2 * 255 * 64 = 32640 in one int16: the largest pair the narrow kernels must hold.
             int path = Paths.Require(isa);
-            foreach (byte av in new byte[] { 0, 255 })
-                foreach (sbyte bv in new sbyte[] { -64, 64 })
-                    foreach (int z in Paths.ZeroPoints)
-                        foreach (var (m, n, k) in new[] { (1, 17, 1024), (9, 33, 1023), (8, 16, 4096) })
-                        {
-                            var p = Problem.Random(m, n, k, z, 7, _ => av, _ => bv);
-                            var expected = new int[m * n];
-                            Array.Fill(expected, k * (av - z) * bv);
-                            AssertSame(expected, p.Run(path, narrowB: true), p, isa + $" narrow a={av} b={bv}");
-                        }
-            foreach (int z in Paths.ZeroPoints)
-            {
-                // Adjacent k pairs with the largest same-sign products: 2 * 255 * 64 = 32640 in one int16.
-                var p = Problem.Random(9, 35, 515, z, 3, r => r.Next(2) == 0 ? (byte)0 : (byte)255, r => r.Next(2) == 0 ? (sbyte)-64 : (sbyte)64);
-                AssertSame(p.Reference(), p.Run(path, narrowB: true), p, isa + " narrow alternating");
-            }
+            AssertConstantExtremes(path, isa, 64, narrowB: true, new[] { (1, 17, 1024), (9, 33, 1023), (8, 16, 4096) });
+            AssertAlternatingExtremes(path, isa, 64, narrowB: true, rows: 9);
         }
 
         [Fact]
