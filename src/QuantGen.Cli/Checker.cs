@@ -78,7 +78,7 @@ namespace QuantGen.Cli
         /// <summary>The guarded runner of a compiled harness class for a plan.</summary>
         public static InMemoryCompiler.GuardedRunner Runner(Assembly assembly, string harnessClass, InferencePlan plan) =>
             new InMemoryCompiler.GuardedRunner(assembly.GetType(harnessClass)!.GetMethod("Run")!,
-                plan.Outputs.Select(o => NewArray(o.Type, 0).GetType().GetElementType()!).ToList(),
+                plan.Outputs.Select(o => o.Type).ToList(),
                 plan.Outputs.Select(o => Shapes.Size(o.Shape!)).ToList(), checked((int)plan.WorkspaceBytes));
 
         public static Array NewArray(DataType t, int n) => t switch

@@ -7,6 +7,7 @@ using System.Runtime.Loader;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using QuantGen.CodeGen;
+using QuantGen.Graph;
 
 namespace QuantGen.Cli
 {
@@ -80,13 +81,13 @@ public static class {harnessClass}
             public const int Guard = 256;
             private const byte Canary = 0xA5, Garbage = 0xCD;
             private readonly MethodInfo _run;
-            private readonly Type[] _outputTypes;
+            private readonly DataType[] _outputTypes;
             private readonly int[] _outputLengths;
             private readonly int _workspaceBytes;
 
-            public GuardedRunner(MethodInfo run, IReadOnlyList<Type> outputElementTypes, IReadOnlyList<int> outputLengths, int workspaceBytes)
+            public GuardedRunner(MethodInfo run, IReadOnlyList<DataType> outputTypes, IReadOnlyList<int> outputLengths, int workspaceBytes)
             {
-                _run = run; _outputTypes = outputElementTypes.ToArray(); _outputLengths = outputLengths.ToArray(); _workspaceBytes = workspaceBytes;
+                _run = run; _outputTypes = outputTypes.ToArray(); _outputLengths = outputLengths.ToArray(); _workspaceBytes = workspaceBytes;
             }
 
             /// <summary>Runs Predict once; returns one new array per output.</summary>
@@ -95,7 +96,7 @@ public static class {harnessClass}
                 var padded = new Array[_outputTypes.Length];
                 for (int i = 0; i < padded.Length; i++)
                 {
-                    padded[i] = Array.CreateInstance(_outputTypes[i], _outputLengths[i] + 2 * Guard);
+                    padded[i] = Checker.NewArray(_outputTypes[i], _outputLengths[i] + 2 * Guard);
                     Bytes(padded[i]).Fill(Canary);
                 }
                 var workspace = new byte[_workspaceBytes + 2 * Guard];
@@ -109,7 +110,7 @@ public static class {harnessClass}
                 {
                     int size = Buffer.ByteLength(padded[i]) / (_outputLengths[i] + 2 * Guard);
                     CheckCanaries(Bytes(padded[i]), Guard * size, _outputLengths[i] * size, "output " + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    outs[i] = Array.CreateInstance(_outputTypes[i], _outputLengths[i]);
+                    outs[i] = Checker.NewArray(_outputTypes[i], _outputLengths[i]);
                     Array.Copy(padded[i], Guard, outs[i], 0, _outputLengths[i]);
                 }
                 return outs;

@@ -25,7 +25,7 @@ namespace QuantGen.Tests.Compiler
         }
 
         private static InMemoryCompiler.GuardedRunner Runner() =>
-            new(typeof(GuardedRunnerTests).GetMethod(nameof(Run), BindingFlags.NonPublic | BindingFlags.Static)!, new[] { typeof(float) }, new[] { 5 }, 3);
+            new(typeof(GuardedRunnerTests).GetMethod(nameof(Run), BindingFlags.NonPublic | BindingFlags.Static)!, new[] { QuantGen.Graph.DataType.Float }, new[] { 5 }, 3);
 
         [Fact]
         public void Writes_inside_the_buffers_pass_and_are_returned_and_unwritten_outputs_are_not_zero()
