@@ -24,6 +24,7 @@ namespace QuantGen.CodeGen
 
         /// <summary>An expression of type ReadOnlySpan&lt;T&gt; (or Span&lt;T&gt;) for input i.</summary>
         public string In(int i) => _emitter.Read(InValue(i));
+        public Value OutValue(int i) => Node.Outputs[i];
 
         /// <summary>An expression of type Span&lt;T&gt; for output i.</summary>
         public string Out(int i) => _emitter.Write(Node.Outputs[i]);

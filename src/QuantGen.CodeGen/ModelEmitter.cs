@@ -200,7 +200,7 @@ namespace QuantGen.CodeGen
                         var desc = op.Describe(n);
                         var act = n.FusedActivation != null ? $" + {n.FusedActivation.OpType}" : "";
                         var shapes = string.Join(", ", n.Inputs.Where(i => i != null).Select(i => Shapes.Format(i!.Shape))) + " -> " + string.Join(", ", n.Outputs.Where(o => o.Shape != null).Select(o => Shapes.Format(o.Shape)));
-                        var precision = n.Quantization != null ? $"int8 ({n.Quantization.Reason})" : DataTypes.OnnxName(n.Outputs[0].Type);
+                        var precision = n.Quantization != null ? $"int8 ({n.Quantization.Reason}{(n.Quantization.Requantized != null ? "; uint8 output, requantized" : "")})" : DataTypes.OnnxName(n.Outputs[0].Type);
                         var line = $"{n.Name}: {n.OpType}{act}{(desc.Length > 0 ? " " + desc : "")} {shapes}, {precision}{(ns.IsView ? " (view, no code)" : "")}";
                         _remarks.Add(CodeWriter.Comment(line));
                         w.Line($"// {CodeWriter.LineComment(line)}");

@@ -31,27 +31,89 @@ namespace QuantGen.Kernels
             int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, int group,
             float lo, float hi, float staticScale, int staticZeroPoint, bool narrowWeights = false)
         {
-            int cinG = cin / group, coutG = cout / group, k = cinG * kh * kw, p = oh * ow, hw = h * wd;
-            int packedPerGroup = QGemm.PackedLength(k, coutG), sumsPerGroup = QGemm.ColSumsLength(coutG);
-            long qBytes = Align((long)batch * cin * hw);
+            long qBytes = Align((long)batch * cin * h * wd);
             if (scratch.Length < ScratchBytes(batch, cin, h, wd, oh, ow, kh, kw, group)) throw new ArgumentException("ConvQ8: scratch too small");
-            if (y.Length < (long)batch * cout * p || packedW.Length < (long)packedPerGroup * group) throw new ArgumentException("ConvQ8: operand too small");
-            var xq = scratch.Slice(0, batch * cin * hw);
-            var nhwc = scratch.Slice((int)qBytes, batch * cin * hw);
-            var rows = scratch.Slice((int)(2 * qBytes), p * k);
-
+            if (x.Length < (long)batch * cin * h * wd) throw new ArgumentException("ConvQ8: operand too small");
+            var xq = scratch.Slice(0, batch * cin * h * wd);
             float scaleA;
             int zeroA;
             if (staticScale == 0f)
             {
-                var (s, z) = QuantizeDynamic.Run(x, xq);
+                var (s, z) = QuantizeDynamic.Run(x.Slice(0, xq.Length), xq);
                 scaleA = s; zeroA = z;
             }
             else
             {
-                QLinear.Quantize<byte>(x, xq, stackalloc float[] { staticScale }, stackalloc byte[] { (byte)staticZeroPoint }, 1, 1, x.Length);
+                QLinear.Quantize<byte>(x.Slice(0, xq.Length), xq, stackalloc float[] { staticScale }, stackalloc byte[] { (byte)staticZeroPoint }, 1, 1, xq.Length);
                 scaleA = staticScale; zeroA = staticZeroPoint;
             }
+            var output = new Output { Y = y, ScaleA = scaleA, WScale = wScale, Bias = bias, Lo = lo, Hi = hi };
+            Run(xq, zeroA, packedW, colSums, ref output, scratch.Slice((int)qBytes), batch, cin, h, wd, cout, oh, ow, kh, kw,
+                strideH, strideW, dilH, dilW, padTop, padLeft, group, narrowWeights);
+        }
+
+        /// <summary>
+        /// <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{sbyte}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{byte}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, float, float, float, int, bool)"/>
+        /// on an input that is already uint8 (NCHW, real = scaleX * (q - zeroX)): the output of another int8 layer or of a
+        /// QuantizeLinear. Scratch: <see cref="Int8Layout.ConvU8ScratchBytes"/> with no requantized output.
+        /// </summary>
+        public static void Conv2D(ReadOnlySpan<byte> x, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums, ReadOnlySpan<float> wScale,
+            ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch,
+            int batch, int cin, int h, int wd, int cout, int oh, int ow, int kh, int kw,
+            int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, int group,
+            float lo, float hi, float scaleX, int zeroX, bool narrowWeights = false)
+        {
+            if (scratch.Length < Int8Layout.ConvU8ScratchBytes(batch, cin, h, wd, oh, ow, kh, kw, group, 0)) throw new ArgumentException("ConvQ8: scratch too small");
+            var output = new Output { Y = y, ScaleA = scaleX, WScale = wScale, Bias = bias, Lo = lo, Hi = hi };
+            Run(x, zeroX, packedW, colSums, ref output, scratch, batch, cin, h, wd, cout, oh, ow, kh, kw,
+                strideH, strideW, dilH, dilW, padTop, padLeft, group, narrowWeights);
+        }
+
+        /// <summary>
+        /// uint8 in, uint8 out (an int8 chain): y = clamp(rule(acc + bias[o], m0[o], shift[o]) + zeroY, qmin, qmax) with the
+        /// rule of RequantizeRule.cs; bias in accumulator units, m0/shift one per output channel. The [pixels, channels] tile
+        /// of each group is requantized by the GEMM epilogue and transposed into the NCHW planes.
+        /// </summary>
+        public static void Conv2DRequantize(ReadOnlySpan<byte> x, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
+            ReadOnlySpan<int> bias, ReadOnlySpan<int> m0, ReadOnlySpan<int> shift, Span<byte> y, Span<byte> scratch,
+            int batch, int cin, int h, int wd, int cout, int oh, int ow, int kh, int kw,
+            int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, int group,
+            int zeroX, int zeroY, int qmin, int qmax, bool narrowWeights = false)
+        {
+            if (scratch.Length < Int8Layout.ConvU8ScratchBytes(batch, cin, h, wd, oh, ow, kh, kw, group, cout / group)) throw new ArgumentException("ConvQ8: scratch too small");
+            if (m0.Length < cout || shift.Length < cout || !bias.IsEmpty && bias.Length < cout) throw new ArgumentException("ConvQ8: multiplier or bias too small");
+            var output = new Output { Requantize = true, Q = y, BiasI = bias, M0 = m0, Shift = shift, ZeroY = zeroY, QMin = qmin, QMax = qmax };
+            Run(x, zeroX, packedW, colSums, ref output, scratch, batch, cin, h, wd, cout, oh, ow, kh, kw,
+                strideH, strideW, dilH, dilW, padTop, padLeft, group, narrowWeights);
+        }
+
+        /// <summary>Where the GEMM's accumulators go: float NCHW (dequantized, clamped) or uint8 NCHW (requantized).</summary>
+        private ref struct Output
+        {
+            public bool Requantize;
+            public Span<float> Y;
+            public float ScaleA, Lo, Hi;
+            public ReadOnlySpan<float> WScale, Bias;
+            public Span<byte> Q;
+            public ReadOnlySpan<int> BiasI, M0, Shift;
+            public int ZeroY, QMin, QMax;
+        }
+
+        /// <summary>The convolution of a uint8 NCHW input; scratch holds the NHWC copy, the patch rows and (requantizing) one group's tile.</summary>
+        private static void Run(ReadOnlySpan<byte> xq, int zeroA, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums, ref Output o, Span<byte> scratch,
+            int batch, int cin, int h, int wd, int cout, int oh, int ow, int kh, int kw,
+            int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, int group, bool narrowWeights)
+        {
+            int cinG = cin / group, coutG = cout / group, k = cinG * kh * kw, p = oh * ow, hw = h * wd;
+            int packedPerGroup = QGemm.PackedLength(k, coutG), sumsPerGroup = QGemm.ColSumsLength(coutG);
+            long nhwcBytes = Align((long)batch * cin * hw), rowBytes = Align((long)p * k);
+            if (xq.Length < (long)batch * cin * hw || packedW.Length < (long)packedPerGroup * group || zeroA < 0 || zeroA > 255)
+                throw new ArgumentException("ConvQ8: operand too small");
+            if (o.Requantize ? o.Q.Length < (long)batch * cout * p : o.Y.Length < (long)batch * cout * p) throw new ArgumentException("ConvQ8: output too small");
+            if (scratch.Length < nhwcBytes + (o.Requantize ? rowBytes + (long)p * coutG : (long)p * k)) throw new ArgumentException("ConvQ8: scratch too small");
+            var nhwc = scratch.Slice(0, batch * cin * hw);
+            var rows = scratch.Slice((int)nhwcBytes, p * k);
+            var tile = o.Requantize ? scratch.Slice((int)(nhwcBytes + rowBytes), p * coutG) : Span<byte>.Empty;
             for (int b = 0; b < batch; b++)
                 Transpose(xq.Slice(b * cin * hw, cin * hw), nhwc.Slice(b * cin * hw, cin * hw), cin, hw);
 
@@ -61,11 +123,21 @@ namespace QuantGen.Kernels
                 {
                     Im2RowNhwc(nhwc.Slice(b * cin * hw, cin * hw), rows, cin, g * cinG, cinG, h, wd, oh, ow, kh, kw,
                         strideH, strideW, dilH, dilW, padTop, padLeft, (byte)zeroA);
-                    // [pixels, channels] of the GEMM stored transposed: the group's NCHW planes directly.
-                    QGemm.RunDequantizeTransposed(p, coutG, k, rows, k, zeroA, packedW.Slice(g * packedPerGroup, packedPerGroup),
-                        colSums.Slice(g * sumsPerGroup, sumsPerGroup), scaleA,
-                        wScale.Length == 1 ? wScale : wScale.Slice(g * coutG, coutG), bias.IsEmpty ? bias : bias.Slice(g * coutG, coutG),
-                        y.Slice((b * cout + g * coutG) * p, coutG * p), p, lo, hi, narrowWeights);
+                    var wg = packedW.Slice(g * packedPerGroup, packedPerGroup);
+                    var sg = colSums.Slice(g * sumsPerGroup, sumsPerGroup);
+                    if (o.Requantize)
+                    {
+                        QGemm.RunRequantize(p, coutG, k, rows, k, zeroA, wg, sg, o.BiasI.IsEmpty ? o.BiasI : o.BiasI.Slice(g * coutG, coutG),
+                            o.M0.Slice(g * coutG, coutG), o.Shift.Slice(g * coutG, coutG), o.ZeroY, tile, coutG, o.QMin, o.QMax, narrowWeights);
+                        Transpose(tile, o.Q.Slice((b * cout + g * coutG) * p, coutG * p), p, coutG);
+                    }
+                    else
+                    {
+                        // [pixels, channels] of the GEMM stored transposed: the group's NCHW planes directly.
+                        QGemm.RunDequantizeTransposed(p, coutG, k, rows, k, zeroA, wg, sg, o.ScaleA,
+                            o.WScale.Length == 1 ? o.WScale : o.WScale.Slice(g * coutG, coutG), o.Bias.IsEmpty ? o.Bias : o.Bias.Slice(g * coutG, coutG),
+                            o.Y.Slice((b * cout + g * coutG) * p, coutG * p), p, o.Lo, o.Hi, narrowWeights);
+                    }
                 }
             }
         }
@@ -242,6 +314,18 @@ namespace QuantGen.Kernels
             }
             QGemm.RunDequantize(m, n, k, aq, k, zeroA, packedW, colSums, scaleA, wScale, bias, y, n, lo, hi, narrowWeights);
         }
+
+        /// <summary><see cref="Run(ReadOnlySpan{float}, ReadOnlySpan{sbyte}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{byte}, int, int, int, float, float, float, int, bool)"/> on a uint8 input (real = scaleA * (q - zeroA)); no scratch.</summary>
+        public static void Run(ReadOnlySpan<byte> a, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums, ReadOnlySpan<float> wScale,
+            ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int m, int n, int k, float lo, float hi, float scaleA, int zeroA,
+            bool narrowWeights = false) =>
+            QGemm.RunDequantize(m, n, k, a, k, zeroA, packedW, colSums, scaleA, wScale, bias, y, n, lo, hi, narrowWeights);
+
+        /// <summary>uint8 in, uint8 out (an int8 chain): see <see cref="ConvQ8.Conv2DRequantize"/>; no scratch.</summary>
+        public static void RunRequantize(ReadOnlySpan<byte> a, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
+            ReadOnlySpan<int> bias, ReadOnlySpan<int> m0, ReadOnlySpan<int> shift, Span<byte> y, Span<byte> scratch, int m, int n, int k,
+            int zeroA, int zeroY, int qmin, int qmax, bool narrowWeights = false) =>
+            QGemm.RunRequantize(m, n, k, a, k, zeroA, packedW, colSums, bias, m0, shift, zeroY, y, n, qmin, qmax, narrowWeights);
     }
 }
 

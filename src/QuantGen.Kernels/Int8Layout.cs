@@ -28,6 +28,16 @@ namespace QuantGen.Kernels
         public static long ConvScratchBytes(int batch, int cin, int h, int w, int oh, int ow, int kh, int kw, int group) =>
             2 * Align((long)batch * cin * h * w) + (long)oh * ow * (cin / group) * kh * kw;
 
+        /// <summary>
+        /// Scratch of <c>ConvQ8.Conv2D</c> on a uint8 input and of <c>ConvQ8.Conv2DRequantize</c>: the NHWC copy, one group's
+        /// patch rows and, when the output is requantized (<paramref name="requantizedChannels"/> = Cout/group, else 0), one
+        /// group's [pixels, channels] tile.
+        /// </summary>
+        public static long ConvU8ScratchBytes(int batch, int cin, int h, int w, int oh, int ow, int kh, int kw, int group, int requantizedChannels) =>
+            Align((long)batch * cin * h * w) + (requantizedChannels > 0
+                ? Align((long)oh * ow * (cin / group) * kh * kw) + (long)oh * ow * requantizedChannels
+                : (long)oh * ow * (cin / group) * kh * kw);
+
         /// <summary>Scratch of <c>DenseQ8.Run</c>: the quantized rows of A.</summary>
         public static long DenseScratchBytes(int m, int k) => (long)m * k;
 

@@ -63,6 +63,59 @@ namespace QuantGen.Kernels
             }
         }
 
+        /// <summary>
+        /// 2-D max pooling of uint8 tensors (int8 chains: max commutes with the monotone quantization, so this is exact),
+        /// separable like <see cref="Max2D"/>: a vector maximum over the window's valid rows, then over each window's valid
+        /// columns. A window with no valid tap gives 0, the uint8 minimum.
+        /// </summary>
+        public static void Max2DU8(ReadOnlySpan<byte> x, Span<byte> y, int planes, int h, int wd, int oh, int ow,
+            int kh, int kw, int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft)
+        {
+            if (x.Length < (long)planes * h * wd || y.Length < (long)planes * oh * ow) throw new ArgumentException("pool operand too small");
+            const int MaxStackRow = 8192;
+            byte[]? rented = wd > MaxStackRow ? System.Buffers.ArrayPool<byte>.Shared.Rent(wd) : null;
+            Span<byte> colMax = rented != null ? rented.AsSpan(0, wd) : stackalloc byte[wd];
+            try
+            {
+                for (int p = 0; p < planes; p++)
+                {
+                    var src = x.Slice(p * h * wd, h * wd);
+                    var dst = y.Slice(p * oh * ow, oh * ow);
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        int by = oy * strideH - padTop;
+                        int i0 = TapBegin(by, dilH), i1 = TapEnd(by, dilH, h, kh);
+                        var outRow = dst.Slice(oy * ow, ow);
+                        if (i0 == i1) { outRow.Clear(); continue; }
+                        src.Slice((by + i0 * dilH) * wd, wd).CopyTo(colMax);
+                        for (int i = i0 + 1; i < i1; i++)
+                        {
+                            var row = src.Slice((by + i * dilH) * wd, wd);
+                            int c = 0;
+                            ref byte pa = ref MemoryMarshal.GetReference(colMax);
+                            ref byte pr = ref MemoryMarshal.GetReference(row);
+                            if (Vector128.IsHardwareAccelerated)
+                                for (; c <= wd - 16; c += 16)
+                                    Vector128.Max(Vector128.LoadUnsafe(ref pa, (nuint)c), Vector128.LoadUnsafe(ref pr, (nuint)c)).StoreUnsafe(ref pa, (nuint)c);
+                            for (; c < wd; c++) colMax[c] = Math.Max(colMax[c], row[c]);
+                        }
+                        for (int ox = 0; ox < ow; ox++)
+                        {
+                            int bx = ox * strideW - padLeft;
+                            int j1 = TapEnd(bx, dilW, wd, kw);
+                            byte m = 0;
+                            for (int j = TapBegin(bx, dilW); j < j1; j++) m = Math.Max(m, colMax[bx + j * dilW]);
+                            outRow[ox] = m;
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                if (rented != null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
         /// <summary>The maximum over the valid taps of output column ox's window in the column maxima.</summary>
         private static float WindowMax(ReadOnlySpan<float> colMax, int ox, int strideW, int padLeft, int kw, int dilW, int wd)
         {

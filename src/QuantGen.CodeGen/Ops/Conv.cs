@@ -76,7 +76,10 @@ namespace QuantGen.CodeGen.Ops
         {
             var g = Resolve(n);
             if (n.Quantization?.Precision == Precision.Int8)
-                return global::QuantGen.Kernels.Int8Layout.ConvScratchBytes(g.Batch, g.Cin, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.Group);
+                return In(n, 0).Type == DataType.UInt8
+                    ? global::QuantGen.Kernels.Int8Layout.ConvU8ScratchBytes(g.Batch, g.Cin, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.Group,
+                        n.Quantization.Requantized != null ? g.Cout / g.Group : 0)
+                    : global::QuantGen.Kernels.Int8Layout.ConvScratchBytes(g.Batch, g.Cin, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.Group);
             return g.Pointwise ? 0 : 4L * (g.Cin / g.Group) * g.KH * g.KW * g.OH * g.OW;
         }
 
@@ -94,12 +97,9 @@ namespace QuantGen.CodeGen.Ops
             var g = Resolve(n);
             if (n.Quantization?.Precision == Precision.Int8)
             {
-                var q = n.Quantization;
-                var (packed, sums) = QuantizedWeights.PackConv(q.Weights!, g.Group);
-                var args = Int8.Arguments(ctx, q, packed, sums, ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty");
-                ctx.W.Line($"{ctx.Kernel("ConvQ8")}.Conv2D({ctx.In(0)}, {args.Weights}, {ctx.Out(0)}, {ctx.ScratchBytes()},");
-                ctx.W.Line($"    {g.Batch}, {g.Cin}, {g.H}, {g.W}, {g.Cout}, {g.OH}, {g.OW}, {g.KH}, {g.KW}, {g.SH}, {g.SW}, {g.DH}, {g.DW}, {g.PadTop}, {g.PadLeft}, {g.Group}, {args.Tail});");
-                Int8.AfterActivation(ctx);
+                var (packed, sums) = QuantizedWeights.PackConv(n.Quantization.Weights!, g.Group);
+                Int8.Emit(ctx, n.Quantization, packed, sums, ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty", ctx.Kernel("ConvQ8"), "Conv2D",
+                    $"{g.Batch}, {g.Cin}, {g.H}, {g.W}, {g.Cout}, {g.OH}, {g.OW}, {g.KH}, {g.KW}, {g.SH}, {g.SW}, {g.DH}, {g.DW}, {g.PadTop}, {g.PadLeft}, {g.Group}");
                 return;
             }
             var bias = ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty";

@@ -61,7 +61,7 @@ namespace QuantGen.CodeGen.Ops
         public override long ScratchBytes(Node n)
         {
             var (m, nn, k) = Dims(n);
-            if (n.Quantization?.Precision == Precision.Int8) return global::QuantGen.Kernels.Int8Layout.DenseScratchBytes(m, k);
+            if (n.Quantization?.Precision == Precision.Int8) return In(n, 0).Type == DataType.UInt8 ? 0 : global::QuantGen.Kernels.Int8Layout.DenseScratchBytes(m, k);
             long s = 0;
             if (n.GetInt("transA", 0) != 0) s += 4L * m * k;
             if (!In(n, 1).IsConstant && (n.GetInt("transB", 0) != 0 || n.GetFloat("alpha", 1f) != 1f)) s += 4L * k * nn;
@@ -87,9 +87,7 @@ namespace QuantGen.CodeGen.Ops
                 string qbias = "ReadOnlySpan<float>.Empty";
                 if (n.Input(2)?.Constant is TensorData c && beta != 0f)
                     qbias = ctx.Const(QuantizedWeights.Floats(Enumerable.Range(0, nn).Select(j => beta * (float)c.GetDouble(c.Length == 1 ? 0 : j)).ToArray()), $"{n.Input(2)!.Name} * beta");
-                var args = Int8.Arguments(ctx, n.Quantization, packed, sums, qbias, alpha);
-                ctx.W.Line($"{Int8.Dense(ctx)}.Run({ctx.In(0)}, {args.Weights}, {ctx.Out(0)}, {ctx.ScratchBytes()}, {m}, {nn}, {k}, {args.Tail});");
-                Int8.AfterActivation(ctx);
+                Int8.Emit(ctx, n.Quantization, packed, sums, qbias, Int8.Dense(ctx), "Run", $"{m}, {nn}, {k}", alpha);
                 return;
             }
             var w = ctx.W;

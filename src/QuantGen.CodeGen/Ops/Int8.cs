@@ -11,20 +11,44 @@ namespace QuantGen.CodeGen.Ops
     /// </summary>
     internal static class Int8
     {
-        /// <summary>The kernel arguments: "packed, colSums, scales, bias" and "lo, hi, staticScale, staticZeroPoint, narrowWeights".</summary>
-        public static (string Weights, string Tail) Arguments(EmitContext ctx, LayerQuantization q, sbyte[] packed, int[] sums, string bias, float scaleFactor = 1f)
+        /// <summary>
+        /// Emits the int8 layer's kernel call, <c>cls.method(input, packed, colSums, ..., output, scratch, geometry, ...)</c>:
+        /// <list type="bullet">
+        /// <item>float output: <c>method(x, packed, sums, scales, bias, y, scratch, geometry, lo, hi, inputScale, inputZeroPoint, narrow)</c>;
+        /// x float (quantized inside: per call when inputScale is 0, else with the calibrated parameters) or uint8 (already
+        /// quantized with those parameters: an int8 chain or a QuantizeLinear placed by Int8Boundaries);</item>
+        /// <item>uint8 output (<see cref="LayerQuantization.Requantized"/>): <c>methodRequantize(xq, packed, sums, biasQ, m0, shift,
+        /// yq, scratch, geometry, inputZeroPoint, outputZeroPoint, qmin, qmax, narrow)</c>.</item>
+        /// </list>
+        /// </summary>
+        /// <param name="bias">The float bias argument (a span expression) of the float-output call.</param>
+        /// <param name="scaleFactor">Multiplies the weight scales (Gemm's alpha).</param>
+        public static void Emit(EmitContext ctx, LayerQuantization q, sbyte[] packed, int[] sums, string bias, string cls, string method,
+            string geometry, float scaleFactor = 1f)
         {
             var label = ctx.InValue(1).Name;
             var w = ctx.Const(QuantizedWeights.Bytes(packed), $"{label} int8, packed for QGemm");
             var s = ctx.Const(QuantizedWeights.Ints(sums), $"{label} int8 column sums");
-            var scales = q.Weights!.Scales.Select(x => x * scaleFactor).ToArray();
+            // 7-bit weights (|q| <= 63) take the narrow GEMM kernels on x86 (QGemm remarks).
+            string narrow = q.Weights!.QMax <= 64 ? "true" : "false";
+            var input = q.Input;
+            if (q.Requantized is OutputRequantization r)
+            {
+                if (ctx.InValue(0).Type != DataType.UInt8 || ctx.OutValue(0).Type != DataType.UInt8 || input == null)
+                    throw new InvalidOperationException($"{ctx.Node.Describe()}: a requantized layer needs uint8 in and out");
+                var b = r.Bias.Length == 0 ? "ReadOnlySpan<int>.Empty" : ctx.Const(QuantizedWeights.Ints(r.Bias), $"{label} bias in accumulator units");
+                var m0 = ctx.Const(QuantizedWeights.Ints(r.Multipliers), $"{label} requantization multipliers");
+                var sh = ctx.Const(QuantizedWeights.Ints(r.Shifts), $"{label} requantization shifts");
+                ctx.W.Line($"{cls}.{method}Requantize({ctx.In(0)}, {w}, {s}, {b}, {m0}, {sh}, {ctx.Out(0)}, {ctx.ScratchBytes()},");
+                ctx.W.Line($"    {geometry}, {input.ZeroPoint}, {r.ZeroPoint}, {r.QMin}, {r.QMax}, {narrow});");
+                return;
+            }
+            var scales = q.Weights.Scales.Select(x => x * scaleFactor).ToArray();
             var sc = ctx.Const(QuantizedWeights.Floats(scales), $"{label} weight scales ({(scales.Length == 1 ? "per tensor" : "per channel")})");
             var clamp = QuantizedWeights.Clamp(ctx.Node.FusedActivation) ?? (float.NegativeInfinity, float.PositiveInfinity);
-            var input = q.Input;
-            // 7-bit weights (|q| <= 63) take the narrow GEMM kernels on x86 (QGemm remarks).
-            string narrow = q.Weights.QMax <= 64 ? "true" : "false";
-            string tail = $"{CodeWriter.Float(clamp.Item1)}, {CodeWriter.Float(clamp.Item2)}, {(input == null ? "0f" : CodeWriter.Float(input.Scale))}, {input?.ZeroPoint ?? 0}, {narrow}";
-            return ($"{w}, {s}, {sc}, {bias}", tail);
+            ctx.W.Line($"{cls}.{method}({ctx.In(0)}, {w}, {s}, {sc}, {bias}, {ctx.Out(0)}, {ctx.ScratchBytes()},");
+            ctx.W.Line($"    {geometry}, {CodeWriter.Float(clamp.Item1)}, {CodeWriter.Float(clamp.Item2)}, {(input == null ? "0f" : CodeWriter.Float(input.Scale))}, {input?.ZeroPoint ?? 0}, {narrow});");
+            AfterActivation(ctx);
         }
 
         /// <summary>The dense int8 kernel class (it lives in the ConvQ8 kernel file).</summary>

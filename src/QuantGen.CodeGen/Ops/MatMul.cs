@@ -86,7 +86,7 @@ namespace QuantGen.CodeGen.Ops
             if (n.Quantization.Weights == null)
                 return global::QuantGen.Kernels.Int8Layout.MatMulScratchBytes(Shapes.Size(ShapeOf(n, 0)), Shapes.Size(ShapeOf(n, 1)), d.K, d.N,
                     Shapes.Size(ShapeOf(n, 1)) / (d.K * d.N));
-            return global::QuantGen.Kernels.Int8Layout.DenseScratchBytes(d.M * d.AOffsets.Length, d.K);
+            return In(n, 0).Type == DataType.UInt8 ? 0 : global::QuantGen.Kernels.Int8Layout.DenseScratchBytes(d.M * d.AOffsets.Length, d.K);
         }
 
         public override void Emit(EmitContext ctx)
@@ -104,9 +104,8 @@ namespace QuantGen.CodeGen.Ops
             {
                 // The planner quantizes a MatMul only with a constant 2-D B: all rows of A share it.
                 var (packed, sums) = QuantizedWeights.PackDense(n.Quantization.Weights!, false);
-                var args = Int8.Arguments(ctx, n.Quantization, packed, sums, ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty");
-                ctx.W.Line($"{Int8.Dense(ctx)}.Run({ctx.In(0)}, {args.Weights}, {ctx.Out(0)}, {ctx.ScratchBytes()}, {d.M * d.AOffsets.Length}, {d.N}, {d.K}, {args.Tail});");
-                Int8.AfterActivation(ctx);
+                Int8.Emit(ctx, n.Quantization, packed, sums, ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty", Int8.Dense(ctx), "Run",
+                    $"{d.M * d.AOffsets.Length}, {d.N}, {d.K}");
                 return;
             }
             var bias = ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty";

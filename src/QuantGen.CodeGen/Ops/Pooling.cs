@@ -75,19 +75,28 @@ namespace QuantGen.CodeGen.Ops
     {
         public override string OpType => "MaxPool";
 
+        /// <summary>float32, or uint8 (ONNX allows it from opset 12; int8 chains run MaxPool on uint8, 2-D).</summary>
         public override void Infer(Node n)
         {
             if (n.Outputs.Count > 1 && !n.Outputs[1].Name.Contains("__unused"))
                 throw Unsupported(n, "the Indices output of MaxPool is not supported");
-            base.Infer(n);
+            RequireTypes(n, 0, DataType.Float, DataType.UInt8);
+            var g = Resolve(n);
+            if (In(n, 0).Type == DataType.UInt8 && g.Is3D) throw Unsupported(n, "3-D MaxPool on uint8 is not supported");
+            SetOutput(n, 0, In(n, 0).Type, g.OutShape);
         }
 
-        public override TensorData[]? Fold(Node n) =>
+        public override TensorData[]? Fold(Node n) => In(n, 0).Type != DataType.Float ? null :
             new[] { Reference.Float(n.Outputs[0].Shape!, Reference.Pool(In(n, 0).Constant!.ToFloats(), Resolve(n), true, false)) };
 
         public override void Emit(EmitContext ctx)
         {
             var g = Resolve(ctx.Node);
+            if (ctx.InValue(0).Type == DataType.UInt8)
+            {
+                ctx.W.Line($"{ctx.Kernel("Pool")}.Max2DU8({ctx.In(0)}, {ctx.Out(0)}, {g.Planes}, {g.H}, {g.W}, {g.OH}, {g.OW}, {g.KH}, {g.KW}, {g.SH}, {g.SW}, {g.DH}, {g.DW}, {g.PadTop}, {g.PadLeft});");
+                return;
+            }
             if (g.Is3D)
             {
                 ctx.W.Line($"{ctx.Kernel("Pool")}.Max3D({ctx.In(0)}, {ctx.Out(0)}, {g.Planes}, {g.D}, {g.H}, {g.W}, {g.OD}, {g.OH}, {g.OW}, {g.KD}, {g.KH}, {g.KW}, {g.SD}, {g.SH}, {g.SW}, {g.DD}, {g.DH}, {g.DW}, {g.PadFront}, {g.PadTop}, {g.PadLeft});");

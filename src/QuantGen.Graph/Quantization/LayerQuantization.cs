@@ -19,6 +19,14 @@ namespace QuantGen.Graph.Quantization
     }
 
     /// <summary>
+    /// The epilogue of a layer that writes uint8: per output channel c, q = clamp(rule(acc + Bias[c], Multipliers[c],
+    /// Shifts[c]) + ZeroPoint, QMin, QMax) with the rule of src/QuantGen.Kernels/RequantizeRule.cs. Multipliers/Shifts
+    /// represent accScale[c] / outputScale (accScale = inputScale * weightScale[c], times alpha for Gemm); Bias is the float
+    /// bias in accumulator units (round half to even); QMin is the zero point under Relu (real 0), else 0.
+    /// </summary>
+    public sealed record OutputRequantization(int[] Multipliers, int[] Shifts, int[] Bias, int ZeroPoint, int QMin, int QMax);
+
+    /// <summary>
     /// The precision decided for one layer and its quantization parameters, as plain data. Decided in one place
     /// (<see cref="QuantizationPlanner"/>); emitters only read it.
     /// </summary>
@@ -39,6 +47,11 @@ namespace QuantGen.Graph.Quantization
         public ActivationQuant? Input { get; set; }
         /// <summary>Static parameters of the layer's output when it stays in uint8 (null: float output).</summary>
         public ActivationQuant? Output { get; set; }
+        /// <summary>
+        /// Set when the layer writes uint8 with the <see cref="Output"/> parameters because int8 layers read its output
+        /// (<see cref="Int8Boundaries"/>): the fixed-point parameters of its epilogue. Null: the layer writes float.
+        /// </summary>
+        public OutputRequantization? Requantized { get; set; }
         /// <summary>MSE of the quantized weights against the float weights.</summary>
         public double WeightMse { get; set; }
         /// <summary>Multiply-accumulates per call.</summary>

@@ -48,6 +48,7 @@ namespace QuantGen.Graph.Quantization
                 }
                 n.Quantization = q;
             }
+            if (options.Activations == ActivationMode.Static && ranges != null) Int8Boundaries.Place(g);
         }
 
         /// <summary>A MatMul of two float activations (neither constant) with dot products at least <see cref="MinInt8Depth"/> deep.</summary>

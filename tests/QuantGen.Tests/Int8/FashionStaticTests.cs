@@ -80,6 +80,10 @@ namespace QuantGen.Tests.Int8
             var q8 = new Checker(bytes, "fashion.onnx", null, new CompileOptions { Precision = "Int8", Calibration = calibration, WeightBits = weightBits }).Compile(dims);
             Assert.Contains("calibrated", string.Join(" ", q8.Diagnostics.Select(d => d.Message)));
             Assert.Contains((weightBits == 7 ? "7-bit" : "int8") + " weights and calibrated activations", q8.Source);
+            // The int8 layers chain in uint8: conv -> conv and pool -> conv -> pool -> fc -> fc without float in between.
+            Assert.Contains("ConvQ8.Conv2DRequantize(", q8.Source);
+            Assert.Contains("Pool.Max2DU8(", q8.Source);
+            Assert.Contains("DenseQ8.RunRequantize(", q8.Source);
             int n = 9500;
             double a32 = 100.0 * Accuracy(f32, images, labels, 500, 10000, 100) / n;
             double a8 = 100.0 * Accuracy(q8, images, labels, 500, 10000, 100) / n;

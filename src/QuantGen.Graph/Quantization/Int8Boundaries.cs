@@ -1,0 +1,224 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace QuantGen.Graph.Quantization
+{
+    /// <summary>
+    /// Static activations: where the graph converts between float32 and uint8. Runs after <see cref="QuantizationPlanner"/>
+    /// decided each layer, and rewrites the main graph into plain ONNX semantics, so every tensor is an ordinary ONNX value:
+    /// <list type="bullet">
+    /// <item>An int8 layer (Conv, Gemm, MatMul with constant weights and a calibrated input) reads a uint8 tensor: either the
+    /// uint8 output of another int8 layer (a chain), or one QuantizeLinear inserted where its float input is produced, shared
+    /// by every int8 layer that reads that value.</item>
+    /// <item>An int8 layer whose output feeds int8 layers, directly or through ops that are exact on uint8 (MaxPool, which
+    /// commutes with the monotone quantization, and the reshaping views Flatten, Reshape, Squeeze, Unsqueeze, Identity),
+    /// writes uint8 with its calibrated output parameters (fixed-point requantization, <c>RequantizeRule.cs</c>), and those ops
+    /// run on uint8. A float consumer of such a tensor (or a graph output) gets one DequantizeLinear.</item>
+    /// </list>
+    /// A layer writes uint8 only when its activation is none or Relu (a clamp on the uint8 range) and every per-channel
+    /// multiplier scaleIn * scaleW[n] / scaleOut and bias / (scaleIn * scaleW[n]) is representable; otherwise its output stays
+    /// float and the consumer quantizes it. If-branches keep float boundaries (their layers quantize their own input).
+    /// </summary>
+    public static class Int8Boundaries
+    {
+        /// <summary>Ops that run on uint8 unchanged in meaning: max commutes with a monotone quantization; views move no data.</summary>
+        private static readonly HashSet<string> PassThrough = new HashSet<string>(StringComparer.Ordinal)
+            { "MaxPool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity" };
+
+        public static void Place(Graph g)
+        {
+            var consumers = new Dictionary<Value, List<Node>>();
+            foreach (var n in g.Nodes)
+                foreach (var v in n.Inputs)
+                    if (v != null)
+                    {
+                        if (!consumers.TryGetValue(v, out var list)) consumers[v] = list = new List<Node>();
+                        if (!list.Contains(n)) list.Add(n);
+                    }
+
+            // 1. Each static int8 layer's input: the uint8 parameters of the value it reads, and where they come from.
+            var marked = new Dictionary<Value, ActivationQuant>();   // float values that get a uint8 twin
+            var chained = new HashSet<Value>();                      // ... produced in uint8 (not by a QuantizeLinear)
+            foreach (var n in g.Nodes)
+            {
+                if (!IsStaticLayer(n)) continue;
+                var x = n.Input(0)!;
+                var path = new List<Value>();
+                var s = x;
+                while (s.Producer is Node p && IsPassThrough(p) && g.Nodes.Contains(p) && p.Input(0)!.Type == DataType.Float)
+                {
+                    path.Add(s);
+                    s = p.Input(0)!;
+                }
+                // Nodes are in topological order, so src's own input parameters are final here.
+                if (s.Producer is Node src && CanWriteUInt8(src))
+                {
+                    var pq = src.Quantization!.Output!;
+                    path.Add(s);
+                    foreach (var v in path) { marked[v] = pq; chained.Add(v); }
+                    src.Quantization!.Requantized ??= RequantizationOf(src);
+                }
+                else if (!marked.ContainsKey(x))
+                    marked[x] = n.Quantization!.Input!;
+                n.Quantization!.Input = marked[x];
+            }
+            if (marked.Count == 0) return;
+
+            // 2. The uint8 twins, wired: chain members produce theirs, the rest come from one QuantizeLinear each.
+            var twin = marked.Keys.ToDictionary(v => v, v => new Value(Unique(g, v.Name + "_u8")) { Type = DataType.UInt8, Shape = (int[])v.Shape!.Clone() });
+            foreach (var t in twin.Values) g.Values[t.Name] = t;
+            var after = new Dictionary<Node, List<Node>>();
+            var atStart = new List<Node>();
+            foreach (var kv in twin)
+            {
+                var (v, vq) = (kv.Key, kv.Value);
+                var pq = marked[v];
+                if (chained.Contains(v))
+                {
+                    var p = v.Producer!;
+                    p.Outputs[p.Outputs.IndexOf(v)] = vq;
+                    vq.Producer = p;
+                    if (IsPassThrough(p)) p.Inputs[0] = twin[p.Input(0)!];
+                    v.Producer = null;
+                }
+                else
+                {
+                    var q = new Node(Unique(g, v.Name + "_quantize"), "QuantizeLinear", "") { Opset = 13 };
+                    q.Inputs.Add(v); q.Inputs.Add(Scalar(g, v.Name + "_scale", DataType.Float, pq.Scale)); q.Inputs.Add(Scalar(g, v.Name + "_zero_point", DataType.UInt8, pq.ZeroPoint));
+                    q.Outputs.Add(vq);
+                    vq.Producer = q;
+                    Insert(v.Producer, q, after, atStart);
+                }
+                foreach (var c in consumers.TryGetValue(v, out var cs) ? cs : new List<Node>())
+                    if (IsStaticLayer(c) && c.Input(0) == v) c.Inputs[0] = vq;
+            }
+
+            // 3. Float readers left of a chained value (other ops, If branches, graph outputs) read one DequantizeLinear of it.
+            var reads = Passes.UseCounts(g);
+            foreach (var kv in twin)
+            {
+                var (v, vq) = (kv.Key, kv.Value);
+                if (!chained.Contains(v) || !reads.ContainsKey(v)) continue;
+                var pq = marked[v];
+                var dq = new Node(Unique(g, v.Name + "_dequantize"), "DequantizeLinear", "") { Opset = 13 };
+                dq.Inputs.Add(vq); dq.Inputs.Add(Scalar(g, v.Name + "_scale", DataType.Float, pq.Scale)); dq.Inputs.Add(Scalar(g, v.Name + "_zero_point", DataType.UInt8, pq.ZeroPoint));
+                dq.Outputs.Add(v);
+                v.Producer = dq;
+                Insert(vq.Producer, dq, after, atStart);
+            }
+
+            var nodes = new List<Node>(atStart);
+            foreach (var n in g.Nodes)
+            {
+                nodes.Add(n);
+                if (after.TryGetValue(n, out var extra)) nodes.AddRange(extra);
+            }
+            g.Nodes = nodes;
+        }
+
+        /// <summary>An int8 layer with constant weights and a calibrated (static) input in float.</summary>
+        private static bool IsStaticLayer(Node n) =>
+            n.Quantization is LayerQuantization q && q.Precision == Precision.Int8 && q.Weights != null && q.Input != null
+            && n.Input(0)!.Type == DataType.Float;
+
+        private static bool IsPassThrough(Node n) =>
+            n.Domain.Length == 0 && PassThrough.Contains(n.OpType) && n.Outputs.Count >= 1 && n.Input(0) != null
+            && (n.OpType != "MaxPool" || n.Input(0)!.Shape!.Length == 4 && n.Outputs.Count == 1);
+
+        /// <summary>
+        /// The layer can requantize its accumulators to its calibrated output parameters: no activation or Relu, every
+        /// multiplier accScale[c] / scaleOut in the range of the fixed-point rule, every bias representable in int32.
+        /// </summary>
+        private static bool CanWriteUInt8(Node n)
+        {
+            if (!IsStaticLayer(n) || n.Quantization!.Output == null) return false;
+            if (n.FusedActivation != null && n.FusedActivation.OpType != "Relu") return false;
+            var bias = BiasOf(n);
+            if (bias == null) return false;
+            var acc = AccumulatorScales(n);
+            for (int c = 0; c < acc.Length; c++)
+            {
+                double m = acc[c] / n.Quantization.Output.Scale;
+                if (!(m > 0) || !(m < 32768.0) || double.IsInfinity(acc[c])) return false;
+                if (bias.Length > 0 && !(Math.Abs(bias[c] / acc[c]) < (1 << 30))) return false;
+            }
+            return true;
+        }
+
+        /// <summary>The fixed-point epilogue of a layer that <see cref="CanWriteUInt8"/>.</summary>
+        private static OutputRequantization RequantizationOf(Node n)
+        {
+            var q = n.Quantization!;
+            var acc = AccumulatorScales(n);
+            var bias = BiasOf(n)!;
+            var m0 = new int[acc.Length];
+            var shift = new int[acc.Length];
+            for (int c = 0; c < acc.Length; c++)
+                (m0[c], shift[c]) = QuantGen.Kernels.Requantization.QuantizeMultiplier(acc[c] / q.Output!.Scale);
+            var b = bias.Length == 0 ? Array.Empty<int>() : bias.Select((v, c) => (int)Math.Round(v / acc[c], MidpointRounding.ToEven)).ToArray();
+            int zp = q.Output!.ZeroPoint;
+            return new OutputRequantization(m0, shift, b, zp, n.FusedActivation?.OpType == "Relu" ? zp : 0, 255);
+        }
+
+        /// <summary>Real value of one accumulator unit per output channel: inputScale * weightScale[c] (times alpha for Gemm).</summary>
+        public static double[] AccumulatorScales(Node n)
+        {
+            var q = n.Quantization!;
+            double alpha = n.OpType == "Gemm" ? n.GetFloat("alpha", 1f) : 1.0;
+            return Enumerable.Range(0, OutputChannels(n))
+                .Select(c => (double)q.Input!.Scale * q.Weights!.Scales[q.Weights.Scales.Length == 1 ? 0 : c] * alpha).ToArray();
+        }
+
+        /// <summary>Output channels (the weights' output axis): Conv's output channels, or N of Gemm/MatMul.</summary>
+        public static int OutputChannels(Node n)
+        {
+            var w = n.Input(1)!.Shape!;
+            return n.OpType switch
+            {
+                "Conv" => w[0],
+                "Gemm" => n.GetInt("transB", 0) != 0 ? w[0] : w[1],
+                _ => w[1],
+            };
+        }
+
+        /// <summary>
+        /// The layer's float bias per output channel as its kernel adds it (Gemm: beta * C; empty when there is none), or
+        /// null when the bias is not a constant vector the int8 kernels take.
+        /// </summary>
+        public static float[]? BiasOf(Node n)
+        {
+            int channels = OutputChannels(n);
+            if (n.Input(2) is not Value b) return Array.Empty<float>();
+            if (b.Constant is not TensorData c) return null;
+            float beta = n.OpType == "Gemm" ? n.GetFloat("beta", 1f) : 1f;
+            if (n.OpType == "Gemm" && beta == 0f) return Array.Empty<float>();
+            if (c.Length != 1 && c.Length != channels) return null;
+            return Enumerable.Range(0, channels).Select(j => beta * (float)c.GetDouble(c.Length == 1 ? 0 : j)).ToArray();
+        }
+
+        private static void Insert(Node? producer, Node node, Dictionary<Node, List<Node>> after, List<Node> atStart)
+        {
+            if (producer == null) { atStart.Add(node); return; }
+            if (!after.TryGetValue(producer, out var list)) after[producer] = list = new List<Node>();
+            list.Add(node);
+        }
+
+        private static Value Scalar(Graph g, string name, DataType type, double value)
+        {
+            var v = new Value(Unique(g, name)) { Type = type, Shape = Array.Empty<int>() };
+            v.Constant = type == DataType.Float
+                ? new TensorData(type, Array.Empty<int>(), new[] { (float)value })
+                : new TensorData(type, Array.Empty<int>(), new[] { (long)value });
+            g.Values[v.Name] = v;
+            return v;
+        }
+
+        private static string Unique(Graph g, string name)
+        {
+            if (g.Lookup(name) == null) return name;
+            for (int i = 1; ; i++)
+                if (g.Lookup(name + "_" + i) == null) return name + "_" + i;
+        }
+    }
+}
