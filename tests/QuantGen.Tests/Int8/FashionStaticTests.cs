@@ -34,17 +34,20 @@ namespace QuantGen.Tests.Int8
         }
 
         /// <summary>Writes images [from, to) as one float32 .npy array [n, 1, 28, 28] into a new folder.</summary>
-        public static string CalibrationFolder(float[] images, int from, int to)
+        public static string CalibrationFolder(float[] images, int from, int to) =>
+            CalibrationFolder(images.AsSpan(from * 784, (to - from) * 784).ToArray(), to - from, 1, 28, 28);
+
+        /// <summary>Writes one float32 .npy array of the given shape (samples first) into a new folder.</summary>
+        public static string CalibrationFolder(float[] data, params int[] shape)
         {
             var dir = Directory.CreateTempSubdirectory("qg-calib").FullName;
-            int n = to - from;
-            var header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({n}, 1, 28, 28), }}";
+            var header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({string.Join(", ", shape)}), }}";
             header = header.PadRight(118 - 1) + "\n";
             using var f = File.Create(Path.Combine(dir, "input.npy"));
             f.Write(new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0 });
             f.Write(System.Text.Encoding.ASCII.GetBytes(header));
-            var bytes = new byte[n * 784 * 4];
-            Buffer.BlockCopy(images, from * 784 * 4, bytes, 0, bytes.Length);
+            var bytes = new byte[data.Length * 4];
+            Buffer.BlockCopy(data, 0, bytes, 0, bytes.Length);
             f.Write(bytes);
             return dir;
         }

@@ -1,0 +1,122 @@
+using System;
+using System.Linq;
+using QuantGen.Kernels;
+using Xunit;
+
+namespace QuantGen.Kernels.Tests
+{
+    /// <summary>
+    /// The uint8-input convolution entries of int8 chains against their definition: integer sums from the plain
+    /// QLinear.ConvInteger loop, then the one dequantization formula (Requantization.Dequantize) or the one fixed-point rule
+    /// (Requantization.Requantize), over geometries with groups, depthwise, strides, dilations, padding and 1-D, zero points
+    /// from the sweep set, 8-bit and 7-bit (narrow) weights. Runs on every ISA of the CI matrix.
+    /// </summary>
+    public class ConvQ8ChainTests
+    {
+        public static TheoryData<int, int, int, int, int, int, int, int, int, int> Geometries => new()
+        {
+            // cin, cout, group, h, w, k (square; 1-D when h = 1), stride, dilation, pad, batch
+            { 3, 8, 1, 9, 9, 3, 1, 1, 1, 1 },
+            { 16, 32, 1, 8, 8, 3, 1, 1, 1, 2 },
+            { 32, 17, 1, 7, 5, 1, 1, 1, 0, 1 },
+            { 8, 8, 8, 10, 10, 3, 2, 1, 1, 1 },
+            { 12, 18, 3, 9, 11, 3, 2, 2, 2, 1 },
+            { 33, 65, 1, 5, 6, 2, 1, 1, 0, 1 },
+            { 20, 24, 2, 1, 31, 5, 2, 1, 2, 1 },
+        };
+
+        [Theory]
+        [MemberData(nameof(Geometries))]
+        public void Uint8_input_float_and_uint8_outputs_equal_definition(int cin, int cout, int group, int h, int w, int k, int stride, int dil, int pad, int batch)
+        {
+            var rng = new Random(cin * 31 + cout * 7 + group + h);
+            int kh = h == 1 ? 1 : k, padH = h == 1 ? 0 : pad;
+            int oh = (h + 2 * padH - dil * (kh - 1) - 1) / stride + 1, ow = (w + 2 * pad - dil * (k - 1) - 1) / stride + 1;
+            int cg = cin / group, coutG = cout / group, kk = cg * kh * k, p = oh * ow;
+            foreach (bool narrow in new[] { false, true })
+                foreach (int zx in new[] { 0, 18, 128, 255 })
+                {
+                    int qw = narrow ? 64 : 127;
+                    var x = new byte[batch * cin * h * w];
+                    rng.NextBytes(x);
+                    var wt = Enumerable.Range(0, cout * kk).Select(_ => (sbyte)rng.Next(-qw, qw + 1)).ToArray();
+                    // Packed per group as W_g^T [K, Cout/group] with K ordered (tap, channel), the layout ConvQ8 multiplies.
+                    int per = QGemm.PackedLength(kk, coutG), sumsPer = QGemm.ColSumsLength(coutG);
+                    var packed = new sbyte[per * group];
+                    var sums = new int[sumsPer * group];
+                    for (int g = 0; g < group; g++)
+                    {
+                        var b = new sbyte[kk * coutG];
+                        for (int r = 0; r < kk; r++)
+                            for (int o = 0; o < coutG; o++)
+                                b[r * coutG + o] = wt[(g * coutG + o) * kk + (r % cg) * kh * k + r / cg];
+                        QGemm.Pack(b, kk, coutG, packed.AsSpan(g * per, per), sums.AsSpan(g * sumsPer, sumsPer));
+                    }
+                    var acc = new int[batch * cout * p];
+                    QLinear.ConvInteger<byte, sbyte>(x, wt, acc, (byte)zx, ReadOnlySpan<sbyte>.Empty, batch, cin, h, w, cout, oh, ow, kh, k,
+                        stride, stride, dil, dil, padH, pad, group);
+
+                    // Float output: per channel (float)acc * (scaleX * scaleW[o]) + bias[o], clamped (Relu).
+                    float scaleX = 0.0173f;
+                    var ws = Enumerable.Range(0, cout).Select(_ => (float)(0.001 + rng.NextDouble() * 0.01)).ToArray();
+                    var bias = Enumerable.Range(0, cout).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+                    var y = new float[batch * cout * p];
+                    var scratch = new byte[Int8Layout.ConvU8ScratchBytes(batch, cin, h, w, oh, ow, kh, k, group, 0)];
+                    rng.NextBytes(scratch);
+                    ConvQ8.Conv2D((ReadOnlySpan<byte>)x, packed, sums, ws, bias, y, scratch, batch, cin, h, w, cout, oh, ow, kh, k,
+                        stride, stride, dil, dil, padH, pad, group, 0f, float.PositiveInfinity, scaleX, zx, narrow);
+                    var expected = new float[p];
+                    for (int bo = 0; bo < batch * cout; bo++)
+                    {
+                        int o = bo % cout;
+                        Requantization.Dequantize(acc.AsSpan(bo * p, p), scaleX, new[] { ws[o] }, Enumerable.Repeat(bias[o], p).ToArray(), expected, 0f, float.PositiveInfinity);
+                        for (int i = 0; i < p; i++)
+                            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(y[bo * p + i]))
+                                Assert.Fail($"float output, narrow={narrow} zx={zx}: plane {bo} pixel {i}: {y[bo * p + i]} vs {expected[i]}");
+                    }
+
+                    // uint8 output: the fixed-point rule per output channel, with a zero point and a Relu floor.
+                    var m0 = new int[cout];
+                    var shift = new int[cout];
+                    var biasQ = new int[cout];
+                    for (int o = 0; o < cout; o++)
+                    {
+                        (m0[o], shift[o]) = Requantization.QuantizeMultiplier(scaleX * ws[o] / 0.05);
+                        biasQ[o] = rng.Next(-3000, 3000);
+                    }
+                    int zy = 37, qmin = 37;
+                    var yq = new byte[batch * cout * p + 64];
+                    Array.Fill(yq, (byte)0xAB);
+                    var scratchQ = new byte[Int8Layout.ConvU8ScratchBytes(batch, cin, h, w, oh, ow, kh, k, group, coutG)];
+                    rng.NextBytes(scratchQ);
+                    ConvQ8.Conv2DRequantize(x, packed, sums, biasQ, m0, shift, yq.AsSpan(0, batch * cout * p), scratchQ, batch, cin, h, w, cout, oh, ow, kh, k,
+                        stride, stride, dil, dil, padH, pad, group, zx, zy, qmin, 255, narrow);
+                    for (int i = 0; i < batch * cout * p; i++)
+                    {
+                        int o = i / p % cout;
+                        int e = Requantization.Requantize(acc[i] + biasQ[o], m0[o], shift[o], zy, qmin, 255);
+                        if (yq[i] != e) Assert.Fail($"uint8 output, narrow={narrow} zx={zx}: element {i}: {yq[i]} vs {e}");
+                    }
+                    for (int i = batch * cout * p; i < yq.Length; i++) Assert.Equal(0xAB, yq[i]);
+                }
+        }
+
+        [Fact]
+        public void Uint8_max_pool_equals_float_max_pool()
+        {
+            var rng = new Random(11);
+            foreach (var (h, w, kh, kw, s, d, pad) in new[] { (8, 8, 2, 2, 2, 1, 0), (9, 37, 3, 3, 2, 1, 1), (5, 70, 3, 2, 1, 2, 1), (1, 19, 1, 4, 3, 1, 2), (6, 6, 3, 3, 1, 1, 1) })
+            {
+                int oh = (h + 2 * (kh == 1 ? 0 : pad) - d * (kh - 1) - 1) / s + 1, ow = (w + 2 * pad - d * (kw - 1) - 1) / s + 1;
+                int padH = kh == 1 ? 0 : pad, planes = 3;
+                var x = new byte[planes * h * w];
+                rng.NextBytes(x);
+                var y = new byte[planes * oh * ow];
+                Pool.Max2DU8(x, y, planes, h, w, oh, ow, kh, kw, s, s, d, d, padH, pad);
+                var yf = new float[y.Length];
+                Pool.Max2D(x.Select(v => (float)v).ToArray(), yf, planes, h, w, oh, ow, kh, kw, s, s, d, d, padH, pad);
+                Assert.Equal(yf, y.Select(v => (float)v).ToArray());
+            }
+        }
+    }
+}
