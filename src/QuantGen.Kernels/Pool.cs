@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -72,6 +73,12 @@ namespace QuantGen.Kernels
             int kh, int kw, int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft)
         {
             if (x.Length < (long)planes * h * wd || y.Length < (long)planes * oh * ow) throw new ArgumentException("pool operand too small");
+            if (kh == 2 && kw == 2 && strideH == 2 && strideW == 2 && dilH == 1 && dilW == 1 && padTop == 0 && padLeft == 0
+                && 2 * oh <= h && 2 * ow <= wd && Vector128.IsHardwareAccelerated)
+            {
+                Max2x2U8(x, y, planes, h, wd, oh, ow);
+                return;
+            }
             const int MaxStackRow = 8192;
             byte[]? rented = wd > MaxStackRow ? System.Buffers.ArrayPool<byte>.Shared.Rent(wd) : null;
             Span<byte> colMax = rented != null ? rented.AsSpan(0, wd) : stackalloc byte[wd];
@@ -99,14 +106,24 @@ namespace QuantGen.Kernels
                                     Vector128.Max(Vector128.LoadUnsafe(ref pa, (nuint)c), Vector128.LoadUnsafe(ref pr, (nuint)c)).StoreUnsafe(ref pa, (nuint)c);
                             for (; c < wd; c++) colMax[c] = Math.Max(colMax[c], row[c]);
                         }
-                        for (int ox = 0; ox < ow; ox++)
+                        int ox = 0;
+                        if (kw == 2 && strideW == 2 && dilW == 1 && Vector128.IsHardwareAccelerated)
                         {
-                            int bx = ox * strideW - padLeft;
-                            int j1 = TapEnd(bx, dilW, wd, kw);
-                            byte m = 0;
-                            for (int j = TapBegin(bx, dilW); j < j1; j++) m = Math.Max(m, colMax[bx + j * dilW]);
-                            outRow[ox] = m;
+                            // 2-wide, stride-2 windows, 16 outputs per step: each column pair is one 16-bit lane, its
+                            // maximum is max(low byte, high byte). Windows touching the padding stay scalar.
+                            ref byte pc = ref MemoryMarshal.GetReference(colMax);
+                            ref byte po = ref MemoryMarshal.GetReference(outRow);
+                            for (; ox < ow && 2 * ox - padLeft < 0; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
+                            for (; ox + 16 <= ow && 2 * ox - padLeft + 32 <= wd; ox += 16)
+                            {
+                                int bx = 2 * ox - padLeft;
+                                var a = Vector128.LoadUnsafe(ref pc, (nuint)bx).AsUInt16();
+                                var b = Vector128.LoadUnsafe(ref pc, (nuint)(bx + 16)).AsUInt16();
+                                var lo = Vector128.Create((ushort)0xFF);
+                                Vector128.Narrow(Vector128.Max(a & lo, a >> 8), Vector128.Max(b & lo, b >> 8)).StoreUnsafe(ref po, (nuint)ox);
+                            }
                         }
+                        for (; ox < ow; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
                     }
                 }
             }
@@ -114,6 +131,50 @@ namespace QuantGen.Kernels
             {
                 if (rented != null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
             }
+        }
+
+        /// <summary>
+        /// 2x2, stride 2, every window inside the image: both input rows in one pass, 8 outputs per step (each column
+        /// pair is one 16-bit lane: max(low byte, high byte)); the last 8 outputs of a row overlap the previous step instead of
+        /// a scalar tail (they are written twice with the same values). Rows of fewer than 8 outputs go scalar.
+        /// </summary>
+        private static void Max2x2U8(ReadOnlySpan<byte> x, Span<byte> y, int planes, int h, int wd, int oh, int ow)
+        {
+            ref byte px = ref MemoryMarshal.GetReference(x);
+            ref byte py = ref MemoryMarshal.GetReference(y);
+            var lo = Vector128.Create((ushort)0xFF);
+            for (int p = 0; p < planes; p++)
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    ref byte r0 = ref Unsafe.Add(ref px, (p * h + 2 * oy) * wd);
+                    ref byte r1 = ref Unsafe.Add(ref r0, wd);
+                    ref byte o = ref Unsafe.Add(ref py, (p * oh + oy) * ow);
+                    if (ow < 8)
+                    {
+                        for (int ox = 0; ox < ow; ox++)
+                            Unsafe.Add(ref o, ox) = Math.Max(Math.Max(Unsafe.Add(ref r0, 2 * ox), Unsafe.Add(ref r0, 2 * ox + 1)),
+                                Math.Max(Unsafe.Add(ref r1, 2 * ox), Unsafe.Add(ref r1, 2 * ox + 1)));
+                        continue;
+                    }
+                    for (int ox = 0; ; ox += 8)
+                    {
+                        if (ox > ow - 8) ox = ow - 8;
+                        var v = Vector128.Max(Vector128.LoadUnsafe(ref r0, (nuint)(2 * ox)), Vector128.LoadUnsafe(ref r1, (nuint)(2 * ox))).AsUInt16();
+                        var m = Vector128.Max(v & lo, v >> 8);
+                        Unsafe.WriteUnaligned(ref Unsafe.Add(ref o, ox), Vector128.Narrow(m, m).AsUInt64().ToScalar());
+                        if (ox == ow - 8) break;
+                    }
+                }
+        }
+
+        /// <summary>The maximum over the valid taps of output column ox's window in the uint8 column maxima (0 when none).</summary>
+        private static byte WindowMax(ReadOnlySpan<byte> colMax, int ox, int strideW, int padLeft, int kw, int dilW, int wd)
+        {
+            int bx = ox * strideW - padLeft;
+            int j1 = TapEnd(bx, dilW, wd, kw);
+            byte m = 0;
+            for (int j = TapBegin(bx, dilW); j < j1; j++) m = Math.Max(m, colMax[bx + j * dilW]);
+            return m;
         }
 
         /// <summary>The maximum over the valid taps of output column ox's window in the column maxima.</summary>

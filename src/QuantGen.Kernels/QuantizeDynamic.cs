@@ -68,7 +68,26 @@ namespace QuantGen.Kernels
             byte zp = (byte)MathF.Round(zpf, MidpointRounding.ToEven);
 
             // 3. Quantize.
-            i = 0;
+            QuantizeCore(x, q, scale, zp, path);
+            return (scale, zp);
+        }
+
+        /// <summary>
+        /// QuantizeLinear to uint8 with one scale and zero point: q[i] = clamp(round_half_even(x[i] / scale) + zeroPoint, 0, 255),
+        /// NaN giving the zero point; the same bytes as the scalar QLinear.Quantize, vectorized like step 3 of the dynamic rule.
+        /// </summary>
+        public static void Quantize(ReadOnlySpan<float> x, Span<byte> q, float scale, byte zeroPoint)
+        {
+            if (q.Length < x.Length) throw new ArgumentException("quantization output too small", nameof(q));
+            QuantizeCore(x, q, scale, zeroPoint, QuantPath.Best);
+        }
+
+        internal static void QuantizeCore(ReadOnlySpan<float> x, Span<byte> q, float scale, byte zp, int path)
+        {
+            int len = x.Length, width = Width(path);
+            ref float px = ref MemoryMarshal.GetReference(x);
+            ref byte pq = ref MemoryMarshal.GetReference(q);
+            int i = 0;
             if (width == 512)
             {
                 var vs = Vector512.Create(scale); var vz = Vector512.Create((float)zp);
@@ -107,10 +126,10 @@ namespace QuantGen.Kernels
             }
             for (; i < len; i++)
             {
-                float v = MathF.Round(Unsafe.Add(ref px, i) / scale, MidpointRounding.ToEven) + zp;
+                float r = Unsafe.Add(ref px, i) / scale;
+                float v = MathF.Round(float.IsNaN(r) ? 0f : r, MidpointRounding.ToEven) + zp;
                 Unsafe.Add(ref pq, i) = (byte)(v < 0f ? 0f : v > 255f ? 255f : v);
             }
-            return (scale, zp);
         }
 
         private static int Width(int path) => path switch
@@ -126,7 +145,9 @@ namespace QuantGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<uint> Quantize512(Vector512<float> x, Vector512<float> scale, Vector512<float> zp)
         {
-            var v = Vector512.Min(Vector512.Max(x / scale, Vector512.Create(-512f)), Vector512.Create(512f));
+            var r = x / scale;
+            r = Vector512.ConditionalSelect(Vector512.Equals(r, r), r, Vector512<float>.Zero); // NaN -> 0
+            var v = Vector512.Min(Vector512.Max(r, Vector512.Create(-512f)), Vector512.Create(512f));
             v = (v + Vector512.Create(Magic)) - Vector512.Create(Magic) + zp;
             v = Vector512.Min(Vector512.Max(v, Vector512<float>.Zero), Vector512.Create(255f));
             return Vector512.ConvertToInt32(v).AsUInt32();
@@ -135,7 +156,9 @@ namespace QuantGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<uint> Quantize256(Vector256<float> x, Vector256<float> scale, Vector256<float> zp)
         {
-            var v = Vector256.Min(Vector256.Max(x / scale, Vector256.Create(-512f)), Vector256.Create(512f));
+            var r = x / scale;
+            r = Vector256.ConditionalSelect(Vector256.Equals(r, r), r, Vector256<float>.Zero); // NaN -> 0
+            var v = Vector256.Min(Vector256.Max(r, Vector256.Create(-512f)), Vector256.Create(512f));
             v = (v + Vector256.Create(Magic)) - Vector256.Create(Magic) + zp;
             v = Vector256.Min(Vector256.Max(v, Vector256<float>.Zero), Vector256.Create(255f));
             return Vector256.ConvertToInt32(v).AsUInt32();
@@ -144,7 +167,9 @@ namespace QuantGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector128<uint> Quantize128(Vector128<float> x, Vector128<float> scale, Vector128<float> zp)
         {
-            var v = Vector128.Min(Vector128.Max(x / scale, Vector128.Create(-512f)), Vector128.Create(512f));
+            var r = x / scale;
+            r = Vector128.ConditionalSelect(Vector128.Equals(r, r), r, Vector128<float>.Zero); // NaN -> 0
+            var v = Vector128.Min(Vector128.Max(r, Vector128.Create(-512f)), Vector128.Create(512f));
             v = (v + Vector128.Create(Magic)) - Vector128.Create(Magic) + zp;
             v = Vector128.Min(Vector128.Max(v, Vector128<float>.Zero), Vector128.Create(255f));
             return Vector128.ConvertToInt32(v).AsUInt32();

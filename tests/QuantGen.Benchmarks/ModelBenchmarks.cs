@@ -50,7 +50,7 @@ namespace QuantGen.Benchmarks
     /// </summary>
     public class Fashion : IDisposable
     {
-        private float[] _x = [], _f32 = [], _f32Features = [], _q8 = [], _q8Features = [], _q7 = [], _q7Features = [];
+        private float[] _x = [], _f32 = [], _f32Features = [], _q8 = [], _q8Features = [], _q7 = [], _q7Features = [], _qs = [], _qsFeatures = [];
         private OrtRunner? _runner;
 
         [GlobalSetup]
@@ -63,6 +63,8 @@ namespace QuantGen.Benchmarks
             _q8Features = new float[FashionInt8.Output19Length];
             _q7 = new float[FashionInt8W7.OutputLength];
             _q7Features = new float[FashionInt8W7.Output19Length];
+            _qs = new float[FashionInt8Static.OutputLength];
+            _qsFeatures = new float[FashionInt8Static.Output19Length];
             _runner = new OrtRunner(Corpus.Path("fashion_mnist_cnn", "model.onnx"), "input", _x, [1, 1, 28, 28], [], "output", "19");
             var ort = _runner.RunAndReadDeviceOutputs();
             Float32();
@@ -74,12 +76,17 @@ namespace QuantGen.Benchmarks
             Check.Int8("FashionInt8 19", _q8Features, ort["19"]);
             Check.Int8("FashionInt8W7 output", _q7, ort["output"]);
             Check.Int8("FashionInt8W7 19", _q7Features, ort["19"]);
+            Int8Static();
+            Check.Int8("FashionInt8Static output", _qs, ort["output"]);
+            Check.Int8("FashionInt8Static 19", _qsFeatures, ort["19"]);
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
         [Benchmark] public void Float32() => FashionF32.Predict(_x, _f32, _f32Features);
         [Benchmark] public void Int8() => FashionInt8.Predict(_x, _q8, _q8Features);
         [Benchmark] public void Int8W7() => FashionInt8W7.Predict(_x, _q7, _q7Features);
+        /// <summary>Static activations (calibrated on test_data_set_0's 100 images): conv, pool and fc layers chained in uint8.</summary>
+        [Benchmark] public void Int8Static() => FashionInt8Static.Predict(_x, _qs, _qsFeatures);
 
         [GlobalCleanup] public void Dispose() => _runner?.Dispose();
     }

@@ -58,6 +58,20 @@ namespace QuantGen.Benchmarks
                         $"{Alloc(type, "Float32")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8W7")?.ToString(ci) ?? "?"} B |");
                 }
                 sb.AppendLine();
+                var statics = present.Where(m => Median(m.Type, "Int8Static") != null).ToList();
+                if (statics.Count > 0)
+                {
+                    sb.AppendLine("Static (calibrated) int8, where int8 layers chain in uint8 (Int8Boundaries), same run:");
+                    sb.AppendLine();
+                    sb.AppendLine("| model | generated int8, dynamic | generated int8, static | static / dynamic | static / ORT | allocated per call |");
+                    sb.AppendLine("|---|---:|---:|---:|---:|---|");
+                    foreach (var (type, name) in statics)
+                    {
+                        double? ort = Median(type, "OnnxRuntime"), q8 = Median(type, "Int8"), qs = Median(type, "Int8Static");
+                        sb.AppendLine(ci, $"| {name} | {Us(q8)} | {Us(qs)} | {Ratio(qs, q8)} | {Ratio(qs, ort)} | {Alloc(type, "Int8Static")?.ToString(ci) ?? "?"} B |");
+                    }
+                    sb.AppendLine();
+                }
             }
 
             var order = QGemmThroughput.Shapes.ToList();

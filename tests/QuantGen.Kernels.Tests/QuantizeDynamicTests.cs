@@ -18,6 +18,34 @@ namespace QuantGen.Kernels.Tests
             return (scale, zp, q);
         }
 
+        /// <summary>QuantizeLinear with a given scale and zero point: every path gives the bytes of the scalar QLinear.Quantize, NaN and infinities included.</summary>
+        [Theory]
+        [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
+        public void Static_quantize_equals_QLinear_Quantize(string isa)
+        {
+            int path = Paths.Require(isa);
+            var rng = new Random(21);
+            foreach (int len in new[] { 1, 7, 16, 17, 33, 64, 65, 130, 1000 })
+                foreach (var (scale, zp) in new[] { (0.02f, (byte)0), (0.5f, (byte)128), (1f, (byte)255), (0.003f, (byte)37), (1e-30f, (byte)9) })
+                {
+                    var x = new float[len];
+                    for (int i = 0; i < len; i++)
+                        x[i] = rng.Next(12) switch
+                        {
+                            0 => float.NaN,
+                            1 => rng.Next(2) == 0 ? float.PositiveInfinity : float.NegativeInfinity,
+                            2 => (rng.Next(-300, 300) + 0.5f) * scale, // ties
+                            _ => (float)((rng.NextDouble() * 2 - 1) * 300 * scale),
+                        };
+                    var expected = new byte[len];
+                    QLinear.Quantize<byte>(x, expected, new[] { scale }, new[] { zp }, 1, 1, len);
+                    var actual = new byte[len + 8];
+                    QuantizeDynamic.QuantizeCore(x, actual, scale, zp, path);
+                    Assert.Equal(expected, actual.AsSpan(0, len).ToArray());
+                    Assert.All(actual.AsSpan(len).ToArray(), b => Assert.Equal(0, b));
+                }
+        }
+
         [Theory]
         [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
         public void Path_EqualsOnnxFormula(string isa)

@@ -55,6 +55,12 @@ namespace QuantGen.CodeGen.Ops
             var n = ctx.Node;
             var t = OutType(n);
             var (outer, ch, inner) = QuantOpUtil.Layout(n, ShapeOf(n, 0), ShapeOf(n, 1));
+            if (t == DataType.UInt8 && ch == 1)
+            {
+                // One scale and zero point to uint8 (what Int8Boundaries inserts): the vectorized rule, same bytes.
+                ctx.W.Line($"{ctx.Kernel("QuantizeDynamic")}.Quantize({ctx.In(0)}, {ctx.Out(0)}, {ctx.In(1)}[0], {(ctx.HasInput(2) ? ctx.In(2) + "[0]" : "0")});");
+                return;
+            }
             ctx.W.Line($"{ctx.Kernel("QLinear")}.Quantize<{ctx.Elem(t)}>({ctx.In(0)}, {ctx.Out(0)}, {ctx.In(1)}, {QuantOpUtil.ZeroPointOrEmpty(ctx, 2, t)}, {outer}, {ch}, {inner});");
         }
     }
