@@ -59,7 +59,8 @@ namespace QuantGen.Tests.Int8
             var q8 = new Checker(bytes, "chain.onnx", null, new CompileOptions { Precision = "Int8", Calibration = folder }).Compile(dims);
             int Count(string s) => Regex.Matches(q8.Source, Regex.Escape(s)).Count;
             foreach (var line in q8.Source.Split('\n').Where(l => l.TrimStart().StartsWith("// ") && l.Contains(" -> "))) _out.WriteLine(line.Trim());
-            Assert.Equal(1, Count("QLinear.Quantize<byte>("));    // x, shared by convs a and b
+            Assert.Equal(1, Count("QuantizeDynamic.Quantize("));  // x, shared by convs a and b
+            Assert.Equal(0, Count("QLinear.Quantize<byte>("));
             Assert.Equal(2, Count("ConvQ8.Conv2DRequantize("));   // a (read by the pool and conv c) and c (read by the Gemm)
             Assert.Equal(1, Count("Pool.Max2DU8("));
             Assert.Equal(1, Count("ConvQ8.Conv2D("));             // b: uint8 in, float out (read only by Add)
