@@ -71,14 +71,7 @@ namespace QuantGen.CodeGen
             }
         }
 
-        /// <summary>Clip bounds from attributes (opset &lt; 11) or constant inputs (opset 11+).</summary>
-        public static (float Lo, float Hi) ClipBounds(Node clip)
-        {
-            if (clip.Opset < 11)
-                return (clip.GetFloat("min", float.NegativeInfinity), clip.GetFloat("max", float.PositiveInfinity));
-            float lo = clip.Input(1)?.Constant is TensorData l ? (float)l.GetDouble(0) : float.NegativeInfinity;
-            float hi = clip.Input(2)?.Constant is TensorData h ? (float)h.GetDouble(0) : float.PositiveInfinity;
-            return (lo, hi);
-        }
+        /// <summary>Clip bounds (<see cref="Fusion.ClipBounds"/>).</summary>
+        public static (float Lo, float Hi) ClipBounds(Node clip) => Fusion.ClipBounds(clip);
     }
 }

@@ -74,6 +74,16 @@ namespace QuantGen.Graph
             n.OpType == "MatMul" && n.Inputs.Count == 2 && n.Input(1)?.Constant != null && n.Input(1)!.Shape!.Length == 2
             && n.Input(0)!.Shape!.Length >= 2 && n.Input(1)!.Type == DataType.Float;
 
+        /// <summary>Clip bounds from attributes (opset &lt; 11) or constant inputs (opset 11+); an absent bound is infinite.</summary>
+        public static (float Lo, float Hi) ClipBounds(Node clip)
+        {
+            if (clip.Opset < 11)
+                return (clip.GetFloat("min", float.NegativeInfinity), clip.GetFloat("max", float.PositiveInfinity));
+            float lo = clip.Input(1)?.Constant is TensorData l ? (float)l.GetDouble(0) : float.NegativeInfinity;
+            float hi = clip.Input(2)?.Constant is TensorData h ? (float)h.GetDouble(0) : float.PositiveInfinity;
+            return (lo, hi);
+        }
+
         private static bool IsConstantActivation(Node act)
         {
             if (act.OpType != "Clip") return true;

@@ -16,7 +16,7 @@ namespace QuantGen.Graph.Quantization
     /// writes uint8 with its calibrated output parameters (fixed-point requantization, <c>RequantizeRule.cs</c>), and those ops
     /// run on uint8. A float consumer of such a tensor (or a graph output) gets one DequantizeLinear.</item>
     /// </list>
-    /// A layer writes uint8 only when its activation is none or Relu (a clamp on the uint8 range) and every per-channel
+    /// A layer writes uint8 only when its activation is none, Relu or Clip (a clamp on the uint8 range) and every per-channel
     /// multiplier scaleIn * scaleW[n] / scaleOut and bias / (scaleIn * scaleW[n]) is representable; otherwise its output stays
     /// float and the consumer quantizes it. If-branches keep float boundaries (their layers quantize their own input).
     /// </summary>
@@ -133,7 +133,7 @@ namespace QuantGen.Graph.Quantization
         private static bool CanWriteUInt8(Node n)
         {
             if (!IsStaticLayer(n) || n.Quantization!.Output == null) return false;
-            if (n.FusedActivation != null && n.FusedActivation.OpType != "Relu") return false;
+            if (n.FusedActivation != null && n.FusedActivation.OpType != "Relu" && n.FusedActivation.OpType != "Clip") return false;
             var bias = BiasOf(n);
             if (bias == null) return false;
             var acc = AccumulatorScales(n);
@@ -157,8 +157,26 @@ namespace QuantGen.Graph.Quantization
             for (int c = 0; c < acc.Length; c++)
                 (m0[c], shift[c]) = QuantGen.Kernels.Requantization.QuantizeMultiplier(acc[c] / q.Output!.Scale);
             var b = bias.Length == 0 ? Array.Empty<int>() : bias.Select((v, c) => (int)Math.Round(v / acc[c], MidpointRounding.ToEven)).ToArray();
-            int zp = q.Output!.ZeroPoint;
-            return new OutputRequantization(m0, shift, b, zp, n.FusedActivation?.OpType == "Relu" ? zp : 0, 255);
+            var output = q.Output!;
+            int zp = output.ZeroPoint, qmin = 0, qmax = 255;
+            // The activation as a clamp of q: real bound v is q = zp + round(v / scale), which is what quantizing the clamped
+            // float output would give (rounding is monotone); Relu is the bound 0, q = zp.
+            if (n.FusedActivation?.OpType == "Relu") qmin = zp;
+            else if (n.FusedActivation?.OpType == "Clip")
+            {
+                var (lo, hi) = Fusion.ClipBounds(n.FusedActivation);
+                qmin = QuantizedBound(lo, output);
+                qmax = QuantizedBound(hi, output);
+            }
+            return new OutputRequantization(m0, shift, b, zp, qmin, Math.Max(qmin, qmax));
+        }
+
+        /// <summary>zp + round_half_even(v / scale) clamped to [0, 255] (infinite bounds go to the ends).</summary>
+        private static int QuantizedBound(float v, ActivationQuant q)
+        {
+            if (float.IsNaN(v)) return 0;
+            double r = Math.Round((double)(v / q.Scale), MidpointRounding.ToEven) + q.ZeroPoint;
+            return (int)Math.Max(0, Math.Min(255, r));
         }
 
         /// <summary>Real value of one accumulator unit per output channel: inputScale * weightScale[c] (times alpha for Gemm).</summary>

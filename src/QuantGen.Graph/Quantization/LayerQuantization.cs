@@ -22,7 +22,8 @@ namespace QuantGen.Graph.Quantization
     /// The epilogue of a layer that writes uint8: per output channel c, q = clamp(rule(acc + Bias[c], Multipliers[c],
     /// Shifts[c]) + ZeroPoint, QMin, QMax) with the rule of src/QuantGen.Kernels/RequantizeRule.cs. Multipliers/Shifts
     /// represent accScale[c] / outputScale (accScale = inputScale * weightScale[c], times alpha for Gemm); Bias is the float
-    /// bias in accumulator units (round half to even); QMin is the zero point under Relu (real 0), else 0.
+    /// bias in accumulator units (round half to even); QMin/QMax are the fused Relu or Clip as a clamp of q (Relu: QMin =
+    /// ZeroPoint, real 0), else 0 and 255.
     /// </summary>
     public sealed record OutputRequantization(int[] Multipliers, int[] Shifts, int[] Bias, int ZeroPoint, int QMin, int QMax);
 

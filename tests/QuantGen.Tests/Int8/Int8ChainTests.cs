@@ -38,7 +38,9 @@ namespace QuantGen.Tests.Int8
                 // a -> MaxPool -> conv c: a chain (conv a requantizes, the pool runs on uint8).
                 .Node("MaxPool", "ar", "pa", a => a.Ints("kernel_shape", 2, 2).Ints("strides", 2, 2))
                 .Node("Conv", new[] { "pa", "wc", "bc" }, new[] { "c" }, a => a.Ints("pads", 1, 1, 1, 1))
-                .Node("Relu", "c", "cr")
+                // A Clip (bounds as inputs, opset 13) fused into conv c becomes a clamp of its uint8 output.
+                .Initializer("lo", new[] { 0f }).Initializer("hi", new[] { 1.5f })
+                .Node("Clip", new[] { "c", "lo", "hi" }, new[] { "cr" })
                 // cr is read by the float Add and, through Flatten, by the int8 Gemm: uint8 plus one DequantizeLinear.
                 .Node("Add", new[] { "cr", "b" }, new[] { "s" })
                 .Node("Flatten", "cr", "f")
@@ -67,6 +69,7 @@ namespace QuantGen.Tests.Int8
             Assert.Equal(1, Count("QLinear.Dequantize<byte>("));  // cr for the float Add
             Assert.Equal(1, Count("DenseQ8.Run("));               // uint8 in, float logits
             Assert.Contains("uint8 output, requantized", q8.Source);
+            Assert.Contains("Conv + Clip", q8.Source);
 
             for (int t = 0; t < 4; t++)
             {
