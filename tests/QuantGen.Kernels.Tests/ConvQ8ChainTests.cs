@@ -102,6 +102,31 @@ namespace QuantGen.Kernels.Tests
         }
 
         [Fact]
+        public void Uint8_add_equals_definition()
+        {
+            var rng = new Random(17);
+            foreach (int len in new[] { 1, 15, 16, 17, 255, 256, 257, 700 })
+                foreach (var (fa, za, fb, zb, scale, zy, qmin, qmax) in new[]
+                {
+                    (16384, 0, 16384, 0, 0.5, 0, 0, 255), (16384, 128, 9000, 3, 1.7, 90, 90, 255), (1, 255, 16384, 255, 0.01, 255, 0, 255),
+                    (12000, 37, 16384, 200, 3.9, 12, 20, 200), (0, 0, 16384, 17, 1.0, 128, 0, 255),
+                })
+                {
+                    var a = new byte[len]; var b = new byte[len];
+                    rng.NextBytes(a); rng.NextBytes(b);
+                    if (len > 2) { a[0] = 255; b[0] = 255; a[1] = 0; b[1] = 0; }
+                    var (m0, shift) = Requantization.QuantizeMultiplier(scale / 16384);
+                    var expected = new byte[len];
+                    AddQ8.Reference(a, b, expected, fa, za, fb, zb, m0, shift, zy, qmin, qmax);
+                    var actual = new byte[len + 16];
+                    Array.Fill(actual, (byte)0xCD);
+                    AddQ8.Run(a, b, actual.AsSpan(0, len), fa, za, fb, zb, m0, shift, zy, qmin, qmax);
+                    Assert.Equal(expected, actual.AsSpan(0, len).ToArray());
+                    Assert.All(actual.AsSpan(len).ToArray(), v => Assert.Equal(0xCD, v));
+                }
+        }
+
+        [Fact]
         public void Uint8_max_pool_equals_float_max_pool()
         {
             var rng = new Random(11);

@@ -148,6 +148,13 @@ namespace QuantGen.CodeGen.Ops
         public override void Emit(EmitContext ctx)
         {
             var n = ctx.Node;
+            if (n.Quantization?.Add is Graph.Quantization.AddQuantization aq && n.Quantization.Requantized is Graph.Quantization.OutputRequantization r)
+            {
+                // A uint8 Add in an int8 chain (Int8Boundaries): integer sum of the two rescaled inputs, then the one rule.
+                ctx.W.Line($"{ctx.Kernel("AddQ8")}.Run({ctx.In(0)}, {ctx.In(1)}, {ctx.Out(0)}, {aq.FactorA}, {aq.ZeroA}, {aq.FactorB}, {aq.ZeroB}, " +
+                    $"{r.Multipliers[0]}, {r.Shifts[0]}, {r.ZeroPoint}, {r.QMin}, {r.QMax});");
+                return;
+            }
             var inputs = n.Inputs.Where(v => v != null).Select(v => v!).ToList();
             var outShape = n.Outputs[0].Shape!;
             var t = inputs[0].Type;

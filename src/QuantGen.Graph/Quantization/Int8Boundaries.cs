@@ -26,7 +26,7 @@ namespace QuantGen.Graph.Quantization
         private static readonly HashSet<string> PassThrough = new HashSet<string>(StringComparer.Ordinal)
             { "MaxPool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity" };
 
-        public static void Place(Graph g)
+        public static void Place(Graph g, IReadOnlyDictionary<Value, (double Min, double Max)> ranges)
         {
             var consumers = new Dictionary<Value, List<Node>>();
             foreach (var n in g.Nodes)
@@ -40,28 +40,66 @@ namespace QuantGen.Graph.Quantization
             // 1. Each static int8 layer's input: the uint8 parameters of the value it reads, and where they come from.
             var marked = new Dictionary<Value, ActivationQuant>();   // float values that get a uint8 twin
             var chained = new HashSet<Value>();                      // ... produced in uint8 (not by a QuantizeLinear)
+            var source = new Dictionary<Value, ActivationQuant?>();
+            var adds = new List<Node>();
+
+            // The parameters with which v can be produced in uint8 (by an int8 layer, a uint8 Add, or a pass-through op of
+            // one), or null. Producers come before their consumers in g.Nodes, so a layer's own input parameters are final
+            // by the time a consumer asks about its output.
+            ActivationQuant? Source(Value v)
+            {
+                if (source.TryGetValue(v, out var known)) return known;
+                ActivationQuant? r = null;
+                if (v.Type == DataType.Float && v.Producer is Node p && g.Nodes.Contains(p))
+                {
+                    if (IsPassThrough(p)) r = p.Input(0)!.Type == DataType.Float ? Source(p.Input(0)!) : null;
+                    else if (CanWriteUInt8(p)) r = p.Quantization!.Output;
+                    else if (IsAddCandidate(p, ranges) && Source(p.Input(0)!) is ActivationQuant qa && Source(p.Input(1)!) is ActivationQuant qb)
+                    {
+                        var qc = ActivationQuant.FromRange(ranges[v].Min, ranges[v].Max);
+                        if (AddRequantization(qa, qb, qc) != null) r = qc;
+                    }
+                }
+                source[v] = r;
+                return r;
+            }
+
+            // Marks v, and what it is computed from, as produced in uint8.
+            void Mark(Value v)
+            {
+                if (!chained.Add(v)) return;
+                marked[v] = source[v]!;
+                var p = v.Producer!;
+                if (IsPassThrough(p)) Mark(p.Input(0)!);
+                else if (p.OpType == "Add" && p.Quantization == null)
+                {
+                    adds.Add(p);
+                    Mark(p.Input(0)!);
+                    Mark(p.Input(1)!);
+                }
+                else p.Quantization!.Requantized ??= RequantizationOf(p);
+            }
+
             foreach (var n in g.Nodes)
             {
                 if (!IsStaticLayer(n)) continue;
                 var x = n.Input(0)!;
-                var path = new List<Value>();
-                var s = x;
-                while (s.Producer is Node p && IsPassThrough(p) && g.Nodes.Contains(p) && p.Input(0)!.Type == DataType.Float)
-                {
-                    path.Add(s);
-                    s = p.Input(0)!;
-                }
-                // Nodes are in topological order, so src's own input parameters are final here.
-                if (s.Producer is Node src && CanWriteUInt8(src))
-                {
-                    var pq = src.Quantization!.Output!;
-                    path.Add(s);
-                    foreach (var v in path) { marked[v] = pq; chained.Add(v); }
-                    src.Quantization!.Requantized ??= RequantizationOf(src);
-                }
-                else if (!marked.ContainsKey(x))
-                    marked[x] = n.Quantization!.Input!;
+                if (Source(x) != null) Mark(x);
+                else if (!marked.ContainsKey(x)) marked[x] = n.Quantization!.Input!;
                 n.Quantization!.Input = marked[x];
+            }
+            foreach (var add in adds)
+            {
+                var (qa, qb, qc) = (marked[add.Input(0)!], marked[add.Input(1)!], marked[add.Outputs[0]]);
+                var (factors, rule) = AddRequantization(qa, qb, qc)!.Value;
+                var (qmin, qmax) = ActivationClamp(add, qc);
+                add.Quantization = new LayerQuantization(add, Precision.Int8, "uint8 inputs, calibrated output")
+                {
+                    Input = qa,
+                    Output = qc,
+                    Add = factors,
+                    Requantized = new OutputRequantization(new[] { rule.Multiplier }, new[] { rule.Shift }, Array.Empty<int>(), qc.ZeroPoint, qmin, qmax),
+                };
             }
             if (marked.Count == 0) return;
 
@@ -80,6 +118,7 @@ namespace QuantGen.Graph.Quantization
                     p.Outputs[p.Outputs.IndexOf(v)] = vq;
                     vq.Producer = p;
                     if (IsPassThrough(p)) p.Inputs[0] = twin[p.Input(0)!];
+                    else if (adds.Contains(p)) { p.Inputs[0] = twin[p.Input(0)!]; p.Inputs[1] = twin[p.Input(1)!]; }
                     v.Producer = null;
                 }
                 else
@@ -157,18 +196,46 @@ namespace QuantGen.Graph.Quantization
             for (int c = 0; c < acc.Length; c++)
                 (m0[c], shift[c]) = QuantGen.Kernels.Requantization.QuantizeMultiplier(acc[c] / q.Output!.Scale);
             var b = bias.Length == 0 ? Array.Empty<int>() : bias.Select((v, c) => (int)Math.Round(v / acc[c], MidpointRounding.ToEven)).ToArray();
-            var output = q.Output!;
-            int zp = output.ZeroPoint, qmin = 0, qmax = 255;
-            // The activation as a clamp of q: real bound v is q = zp + round(v / scale), which is what quantizing the clamped
-            // float output would give (rounding is monotone); Relu is the bound 0, q = zp.
-            if (n.FusedActivation?.OpType == "Relu") qmin = zp;
+            var (qmin, qmax) = ActivationClamp(n, q.Output!);
+            return new OutputRequantization(m0, shift, b, q.Output!.ZeroPoint, qmin, qmax);
+        }
+
+        /// <summary>
+        /// The fused activation as a clamp [qmin, qmax] of the uint8 output: a real bound v is q = zp + round(v / scale), which
+        /// is what quantizing the clamped float output would give (rounding is monotone); Relu is the bound 0, q = zp.
+        /// </summary>
+        private static (int QMin, int QMax) ActivationClamp(Node n, ActivationQuant output)
+        {
+            int qmin = 0, qmax = 255;
+            if (n.FusedActivation?.OpType == "Relu") qmin = output.ZeroPoint;
             else if (n.FusedActivation?.OpType == "Clip")
             {
                 var (lo, hi) = Fusion.ClipBounds(n.FusedActivation);
                 qmin = QuantizedBound(lo, output);
                 qmax = QuantizedBound(hi, output);
             }
-            return new OutputRequantization(m0, shift, b, zp, qmin, Math.Max(qmin, qmax));
+            return (qmin, Math.Max(qmin, qmax));
+        }
+
+        /// <summary>An Add of two float tensors of the output's shape, with a calibrated output and a clamp (or no) activation.</summary>
+        private static bool IsAddCandidate(Node n, IReadOnlyDictionary<Value, (double Min, double Max)> ranges) =>
+            n.Domain.Length == 0 && n.OpType == "Add" && n.Quantization == null && n.Inputs.Count == 2
+            && n.Input(0) is Value a && n.Input(1) is Value b && a.Type == DataType.Float && b.Type == DataType.Float
+            && Shapes.Same(a.Shape, n.Outputs[0].Shape) && Shapes.Same(b.Shape, n.Outputs[0].Shape)
+            && ranges.ContainsKey(n.Outputs[0])
+            && (n.FusedActivation == null || n.FusedActivation.OpType == "Relu" || n.FusedActivation.OpType == "Clip");
+
+        /// <summary>
+        /// The integer form of a uint8 Add (AddQ8): factors with factorA / factorB = scaleA / scaleB, the larger 2^14, and the
+        /// rule's multiplier for max(scaleA, scaleB) / (2^14 * scaleY); null when that multiplier is out of the rule's range.
+        /// </summary>
+        private static (AddQuantization Factors, (int Multiplier, int Shift) Rule)? AddRequantization(ActivationQuant a, ActivationQuant b, ActivationQuant y)
+        {
+            double max = Math.Max(a.Scale, b.Scale), unit = 1 << 14;
+            double m = max / (unit * y.Scale);
+            if (!(max > 0) || !(m > 0) || !(m < 32768.0)) return null;
+            var factors = new AddQuantization((int)Math.Round(unit * a.Scale / max), a.ZeroPoint, (int)Math.Round(unit * b.Scale / max), b.ZeroPoint);
+            return (factors, QuantGen.Kernels.Requantization.QuantizeMultiplier(m));
         }
 
         /// <summary>zp + round_half_even(v / scale) clamped to [0, 255] (infinite bounds go to the ends).</summary>

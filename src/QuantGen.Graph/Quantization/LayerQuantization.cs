@@ -28,6 +28,11 @@ namespace QuantGen.Graph.Quantization
     public sealed record OutputRequantization(int[] Multipliers, int[] Shifts, int[] Bias, int ZeroPoint, int QMin, int QMax);
 
     /// <summary>
+    /// A uint8 Add (AddQ8): acc = FactorA (a - ZeroA) + FactorB (b - ZeroB), then the layer's <see cref="OutputRequantization"/>.
+    /// </summary>
+    public sealed record AddQuantization(int FactorA, int ZeroA, int FactorB, int ZeroB);
+
+    /// <summary>
     /// The precision decided for one layer and its quantization parameters, as plain data. Decided in one place
     /// (<see cref="QuantizationPlanner"/>); emitters only read it.
     /// </summary>
@@ -53,6 +58,8 @@ namespace QuantGen.Graph.Quantization
         /// (<see cref="Int8Boundaries"/>): the fixed-point parameters of its epilogue. Null: the layer writes float.
         /// </summary>
         public OutputRequantization? Requantized { get; set; }
+        /// <summary>Set for an Add that runs on uint8 (inputs and output in int8 chains, <see cref="Int8Boundaries"/>).</summary>
+        public AddQuantization? Add { get; set; }
         /// <summary>MSE of the quantized weights against the float weights.</summary>
         public double WeightMse { get; set; }
         /// <summary>Multiply-accumulates per call.</summary>

@@ -48,7 +48,7 @@ namespace QuantGen.Graph.Quantization
                 }
                 n.Quantization = q;
             }
-            if (options.Activations == ActivationMode.Static && ranges != null) Int8Boundaries.Place(g);
+            if (options.Activations == ActivationMode.Static && ranges != null) Int8Boundaries.Place(g, ranges);
         }
 
         /// <summary>A MatMul of two float activations (neither constant) with dot products at least <see cref="MinInt8Depth"/> deep.</summary>

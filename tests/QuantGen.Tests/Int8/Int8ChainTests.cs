@@ -10,9 +10,9 @@ using DataType = QuantGen.Graph.DataType;
 namespace QuantGen.Tests.Int8
 {
     /// <summary>
-    /// Static int8 boundaries (Int8Boundaries): on a graph with a shared input, a chain through MaxPool and Flatten, a
-    /// layer whose output is read by both an int8 layer and a float op, and a pooled int8 output read only by float ops,
-    /// the generated code quantizes and dequantizes exactly where the plan says, and both outputs stay close to float32.
+    /// Static int8 boundaries (Int8Boundaries): on a graph with a shared input, a chain through MaxPool and Flatten, a fused
+    /// Clip, an Add of two int8 layers' outputs read by an int8 layer and by the graph output, the generated code quantizes
+    /// and dequantizes exactly where the plan says, and every output stays close to float32.
     /// </summary>
     public class Int8ChainTests
     {
@@ -31,6 +31,7 @@ namespace QuantGen.Tests.Int8
                 .Initializer("wb", Weights(rng, 16 * 8 * 9, 72), 16, 8, 3, 3)
                 .Initializer("wc", Weights(rng, 16 * 16 * 9, 144), 16, 16, 3, 3).Initializer("bc", Weights(rng, 16, 16), 16)
                 .Initializer("wd", Weights(rng, 10 * 576, 576), 10, 576).Initializer("bd", Weights(rng, 10, 10), 10)
+                .Initializer("we", Weights(rng, 4 * 16 * 9, 144), 4, 16, 3, 3)
                 // x feeds two int8 convs: one QuantizeLinear.
                 .Node("Conv", new[] { "x", "wa", "ba" }, new[] { "a" }, a => a.Ints("pads", 1, 1, 1, 1))
                 .Node("Relu", "a", "ar")
@@ -41,11 +42,13 @@ namespace QuantGen.Tests.Int8
                 // A Clip (bounds as inputs, opset 13) fused into conv c becomes a clamp of its uint8 output.
                 .Initializer("lo", new[] { 0f }).Initializer("hi", new[] { 1.5f })
                 .Node("Clip", new[] { "c", "lo", "hi" }, new[] { "cr" })
-                // cr is read by the float Add and, through Flatten, by the int8 Gemm: uint8 plus one DequantizeLinear.
+                // cr is read by the Add and, through Flatten, by the int8 Gemm; the Add of two int8 layers' outputs, read by
+                // conv e, runs on uint8 (AddQ8); its output is also a graph output: one DequantizeLinear.
                 .Node("Add", new[] { "cr", "b" }, new[] { "s" })
+                .Node("Conv", new[] { "s", "we" }, new[] { "e" }, a => a.Ints("pads", 1, 1, 1, 1))
                 .Node("Flatten", "cr", "f")
                 .Node("Gemm", new[] { "f", "wd", "bd" }, new[] { "logits" }, a => a.Int("transB", 1))
-                .Output("logits", DataType.Float).Output("s", DataType.Float)
+                .Output("logits", DataType.Float).Output("s", DataType.Float).Output("e", DataType.Float)
                 .ToBytes();
         }
 
@@ -63,10 +66,11 @@ namespace QuantGen.Tests.Int8
             foreach (var line in q8.Source.Split('\n').Where(l => l.TrimStart().StartsWith("// ") && l.Contains(" -> "))) _out.WriteLine(line.Trim());
             Assert.Equal(1, Count("QuantizeDynamic.Quantize("));  // x, shared by convs a and b
             Assert.Equal(0, Count("QLinear.Quantize<byte>("));
-            Assert.Equal(2, Count("ConvQ8.Conv2DRequantize("));   // a (read by the pool and conv c) and c (read by the Gemm)
+            Assert.Equal(3, Count("ConvQ8.Conv2DRequantize("));   // a (read by the pool), c (read by the Gemm and the Add), b (the Add)
             Assert.Equal(1, Count("Pool.Max2DU8("));
-            Assert.Equal(1, Count("ConvQ8.Conv2D("));             // b: uint8 in, float out (read only by Add)
-            Assert.Equal(1, Count("QLinear.Dequantize<byte>("));  // cr for the float Add
+            Assert.Equal(1, Count("ConvQ8.Conv2D("));             // e: uint8 in, float out (a graph output)
+            Assert.Equal(1, Count("AddQ8.Run("));
+            Assert.Equal(1, Count("QLinear.Dequantize<byte>("));  // s, a graph output
             Assert.Equal(1, Count("DenseQ8.Run("));               // uint8 in, float logits
             Assert.Contains("uint8 output, requantized", q8.Source);
             Assert.Contains("Conv + Clip", q8.Source);
@@ -76,7 +80,7 @@ namespace QuantGen.Tests.Int8
                 var x = Enumerable.Range(0, 8 * 144).Select(_ => (float)(rng.NextDouble() * 4 - 1)).ToArray();
                 var e = f32.Run(new Array[] { x });
                 var a = q8.Run(new Array[] { x });
-                for (int o = 0; o < 2; o++)
+                for (int o = 0; o < 3; o++)
                 {
                     var (ef, af) = ((float[])e[o], (float[])a[o]);
                     double dot = 0, ne = 0, na = 0;
