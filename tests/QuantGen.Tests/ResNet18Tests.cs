@@ -49,6 +49,37 @@ namespace QuantGen.Tests
             }
         }
 
+        /// <summary>
+        /// Static activations calibrated on photos 0-3, checked on photos 4-7 (held out): every residual block runs in uint8
+        /// (requantizing convs, uint8 Adds), and the features keep cosine >= 0.995.
+        /// </summary>
+        [Fact]
+        public void ResNet18_static_int8_chains_every_block_and_keeps_cosine_at_least_0_995_on_held_out_photos()
+        {
+            var bytes = File.ReadAllBytes(ModelPath());
+            var calibration = Directory.CreateTempSubdirectory("qg-r18-calib").FullName;
+            var sets = TestSet.ReadAll(Corpus.Path_("resnet18_mlnet"));
+            Assert.Equal(8, sets.Count);
+            foreach (var name in sets.Take(4).Select(t => t.Name))
+            {
+                var dst = Directory.CreateDirectory(Path.Combine(calibration, name)).FullName;
+                foreach (var f in Directory.GetFiles(Path.Combine(Corpus.Path_("resnet18_mlnet"), name), "input_*.pb"))
+                    File.Copy(f, Path.Combine(dst, Path.GetFileName(f)));
+            }
+            var options = new QuantGen.CodeGen.CompileOptions { Precision = "Int8", Calibration = calibration };
+            var model = new Checker(bytes, "ResNet18.onnx", null, options).Compile(new System.Collections.Generic.Dictionary<string, int>());
+            Assert.Contains("calibrated", string.Join(" ", model.Diagnostics.Select(d => d.Message)));
+            int Count(string what) => model.Source.Split(what).Length - 1;
+            Assert.Equal(1, Count("QuantizeDynamic.Quantize("));    // the image, once
+            Assert.Equal(8, Count("AddQ8.Run("));                   // every residual Add but the last of 9 (read by the float pool)
+            Assert.True(Count("ConvQ8.Conv2DRequantize(") >= 18, "requantizing convolutions");
+            foreach (var set in sets.Skip(4))
+            {
+                var r = Checker.Evaluate(model, set, minCosine: 0.995);
+                Assert.True(r.Passed, $"{set.Name}: {r.Reason}");
+            }
+        }
+
         [Fact]
         public void ResNet18_int8_with_7_bit_weights_keeps_cosine_at_least_0_995_on_all_8_photos()
         {
