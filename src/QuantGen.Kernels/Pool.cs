@@ -38,19 +38,23 @@ namespace QuantGen.Kernels
                         src.Slice((by + i0 * dilH) * wd, wd).CopyTo(colMax);
                         for (int i = i0 + 1; i < i1; i++) MaxInto(colMax, src.Slice((by + i * dilH) * wd, wd));
                         int ox = 0;
-                        if (kw == 2 && strideW == 2 && dilW == 1 && Avx2.IsSupported)
+                        if ((kw == 2 || kw == 3) && strideW == 2 && dilW == 1 && Avx2.IsSupported)
                         {
-                            // 2-wide, stride-2 windows (the common 2x2/2 pool), 8 outputs per step: even and odd columns
-                            // split with two shuffles, their maximum put back in order. Windows touching the padding stay scalar.
+                            // 2- or 3-wide, stride-2 windows (the 2x2/2 and 3x3/2 pools), 8 outputs per step: even and odd
+                            // columns split with two shuffles (for 3-wide also the even columns one pair on), their maximum
+                            // put back in order. IEEE max is commutative and associative, so this equals the scalar order.
+                            // Windows touching the padding stay scalar.
                             ref float pc = ref MemoryMarshal.GetReference(colMax);
                             ref float po = ref MemoryMarshal.GetReference(outRow);
                             for (; ox < ow && 2 * ox - padLeft < 0; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
-                            for (; ox + 8 <= ow && 2 * ox - padLeft + 16 <= wd; ox += 8)
+                            for (; ox + 8 <= ow && 2 * ox - padLeft + 16 + (kw == 3 ? 2 : 0) <= wd; ox += 8)
                             {
                                 int bx = 2 * ox - padLeft;
                                 var a = Vector256.LoadUnsafe(ref pc, (nuint)bx);
                                 var b = Vector256.LoadUnsafe(ref pc, (nuint)(bx + 8));
                                 var m = Vector256.Max(Avx.Shuffle(a, b, 0x88), Avx.Shuffle(a, b, 0xDD)); // pairs 0,1,4,5 | 2,3,6,7
+                                if (kw == 3)
+                                    m = Vector256.Max(m, Avx.Shuffle(Vector256.LoadUnsafe(ref pc, (nuint)(bx + 2)), Vector256.LoadUnsafe(ref pc, (nuint)(bx + 10)), 0x88));
                                 Avx2.Permute4x64(m.AsDouble(), 0xD8).AsSingle().StoreUnsafe(ref po, (nuint)ox);
                             }
                         }
@@ -107,20 +111,36 @@ namespace QuantGen.Kernels
                             for (; c < wd; c++) colMax[c] = Math.Max(colMax[c], row[c]);
                         }
                         int ox = 0;
-                        if (kw == 2 && strideW == 2 && dilW == 1 && Vector128.IsHardwareAccelerated)
+                        if (dilW == 1 && (strideW == 1 || strideW == 2 && kw <= 3) && Vector128.IsHardwareAccelerated)
                         {
-                            // 2-wide, stride-2 windows, 16 outputs per step: each column pair is one 16-bit lane, its
-                            // maximum is max(low byte, high byte). Windows touching the padding stay scalar.
+                            // Windows inside the row, vectorized: stride 1 is the maximum of kw shifted loads (16 outputs per
+                            // step); stride 2 (kw 2 or 3) holds each column pair in a 16-bit lane, max(low byte, high byte),
+                            // and for kw = 3 also the low byte of the next pair (8 outputs per step). Windows touching the
+                            // padding, and the row's tail, stay scalar.
                             ref byte pc = ref MemoryMarshal.GetReference(colMax);
                             ref byte po = ref MemoryMarshal.GetReference(outRow);
-                            for (; ox < ow && 2 * ox - padLeft < 0; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
-                            for (; ox + 16 <= ow && 2 * ox - padLeft + 32 <= wd; ox += 16)
+                            for (; ox < ow && ox * strideW - padLeft < 0; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
+                            if (strideW == 1)
                             {
-                                int bx = 2 * ox - padLeft;
-                                var a = Vector128.LoadUnsafe(ref pc, (nuint)bx).AsUInt16();
-                                var b = Vector128.LoadUnsafe(ref pc, (nuint)(bx + 16)).AsUInt16();
+                                for (; ox + 16 <= ow && ox - padLeft + 16 + kw - 1 <= wd; ox += 16)
+                                {
+                                    int bx = ox - padLeft;
+                                    var m = Vector128.LoadUnsafe(ref pc, (nuint)bx);
+                                    for (int j = 1; j < kw; j++) m = Vector128.Max(m, Vector128.LoadUnsafe(ref pc, (nuint)(bx + j)));
+                                    m.StoreUnsafe(ref po, (nuint)ox);
+                                }
+                            }
+                            else
+                            {
                                 var lo = Vector128.Create((ushort)0xFF);
-                                Vector128.Narrow(Vector128.Max(a & lo, a >> 8), Vector128.Max(b & lo, b >> 8)).StoreUnsafe(ref po, (nuint)ox);
+                                for (; ox + 8 <= ow && 2 * ox - padLeft + 16 + (kw == 3 ? 2 : 0) <= wd; ox += 8)
+                                {
+                                    int bx = 2 * ox - padLeft;
+                                    var a = Vector128.LoadUnsafe(ref pc, (nuint)bx).AsUInt16();
+                                    var m = Vector128.Max(a & lo, a >> 8);
+                                    if (kw == 3) m = Vector128.Max(m, Vector128.LoadUnsafe(ref pc, (nuint)(bx + 2)).AsUInt16() & lo);
+                                    Unsafe.WriteUnaligned(ref Unsafe.Add(ref po, ox), Vector128.Narrow(m, m).AsUInt64().ToScalar());
+                                }
                             }
                         }
                         for (; ox < ow; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);

@@ -128,7 +128,7 @@ namespace QuantGen.Benchmarks
     /// [1,3,224,224] -> 512 features.</summary>
     public class ResNet18 : IDisposable
     {
-        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _ort = [];
+        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [];
         private OrtRunner? _runner;
 
         [GlobalSetup]
@@ -138,6 +138,7 @@ namespace QuantGen.Benchmarks
             _f32 = new float[ResNet18F32.OutputLength];
             _q8 = new float[ResNet18Int8.OutputLength];
             _q7 = new float[ResNet18Int8W7.OutputLength];
+            _qs = new float[ResNet18Int8Static.OutputLength];
             _ort = new float[ResNet18F32.OutputLength];
             _runner = OrtRunner.Single(Corpus.ResNet18Model, _x, [1, 3, 224, 224], _ort, [1, 512, 1, 1]);
             _runner.Run();
@@ -147,12 +148,16 @@ namespace QuantGen.Benchmarks
             Check.Float32("ResNet18F32", _f32, _ort);
             Check.Int8("ResNet18Int8", _q8, _ort);
             Check.Int8("ResNet18Int8W7", _q7, _ort);
+            Int8Static();
+            Check.Int8("ResNet18Int8Static", _qs, _ort);
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
         [Benchmark] public void Float32() => ResNet18F32.Predict(_x, _f32);
         [Benchmark] public void Int8() => ResNet18Int8.Predict(_x, _q8);
         [Benchmark] public void Int8W7() => ResNet18Int8W7.Predict(_x, _q7);
+        /// <summary>Static activations (calibrated on the 8 photos): every residual block chained in uint8.</summary>
+        [Benchmark] public void Int8Static() => ResNet18Int8Static.Predict(_x, _qs);
 
         [GlobalCleanup] public void Dispose() => _runner?.Dispose();
     }

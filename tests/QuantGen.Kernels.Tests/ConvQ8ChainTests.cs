@@ -126,11 +126,42 @@ namespace QuantGen.Kernels.Tests
                 }
         }
 
+        /// <summary>Float Max2D's vector paths (2- and 3-wide stride-2 windows) against the definition, NaN and signed zeros included.</summary>
+        [Fact]
+        public void Float_max_pool_equals_definition()
+        {
+            var rng = new Random(19);
+            foreach (var (h, w, k, s, pad) in new[] { (9, 112, 3, 2, 1), (7, 57, 3, 2, 0), (6, 40, 2, 2, 0), (5, 41, 2, 2, 1), (4, 23, 3, 2, 1) })
+            {
+                int oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1;
+                var x = Enumerable.Range(0, 2 * h * w).Select(_ => rng.Next(20) switch { 0 => float.NaN, 1 => 0f, 2 => -0f, _ => (float)(rng.NextDouble() * 4 - 2) }).ToArray();
+                var y = new float[2 * oh * ow];
+                Pool.Max2D(x, y, 2, h, w, oh, ow, k, k, s, s, 1, 1, pad, pad);
+                for (int p = 0; p < 2; p++)
+                    for (int oy = 0; oy < oh; oy++)
+                        for (int ox = 0; ox < ow; ox++)
+                        {
+                            float m = float.NegativeInfinity;
+                            for (int i = 0; i < k; i++)
+                                for (int j = 0; j < k; j++)
+                                {
+                                    int iy = oy * s - pad + i, ix = ox * s - pad + j;
+                                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) m = MathF.Max(m, x[(p * h + iy) * w + ix]);
+                                }
+                            float got = y[(p * oh + oy) * ow + ox];
+                            Assert.True(BitConverter.SingleToInt32Bits(m) == BitConverter.SingleToInt32Bits(got) || float.IsNaN(m) && float.IsNaN(got),
+                                $"{h}x{w} k{k} s{s} p{pad} at ({p},{oy},{ox}): {got} vs {m}");
+                        }
+            }
+        }
+
         [Fact]
         public void Uint8_max_pool_equals_float_max_pool()
         {
             var rng = new Random(11);
-            foreach (var (h, w, kh, kw, s, d, pad) in new[] { (8, 8, 2, 2, 2, 1, 0), (9, 37, 3, 3, 2, 1, 1), (5, 70, 3, 2, 1, 2, 1), (1, 19, 1, 4, 3, 1, 2), (6, 6, 3, 3, 1, 1, 1), (4, 70, 2, 2, 2, 1, 1), (3, 97, 2, 2, 2, 1, 0), (5, 41, 2, 2, 2, 1, 1), (2, 40, 2, 2, 2, 1, 3), (24, 24, 2, 2, 2, 1, 0), (7, 17, 2, 2, 2, 1, 0), (10, 50, 2, 2, 2, 1, 0), (10, 10, 2, 2, 2, 1, 0), (5, 5, 2, 2, 2, 1, 0) })
+            foreach (var (h, w, kh, kw, s, d, pad) in new[] { (8, 8, 2, 2, 2, 1, 0), (9, 37, 3, 3, 2, 1, 1), (5, 70, 3, 2, 1, 2, 1), (1, 19, 1, 4, 3, 1, 2), (6, 6, 3, 3, 1, 1, 1), (4, 70, 2, 2, 2, 1, 1), (3, 97, 2, 2, 2, 1, 0), (5, 41, 2, 2, 2, 1, 1), (2, 40, 2, 2, 2, 1, 3), (24, 24, 2, 2, 2, 1, 0), (7, 17, 2, 2, 2, 1, 0), (10, 50, 2, 2, 2, 1, 0), (10, 10, 2, 2, 2, 1, 0), (5, 5, 2, 2, 2, 1, 0),
+                (9, 112, 3, 3, 2, 1, 1), (7, 57, 3, 3, 2, 1, 0), (6, 40, 3, 3, 1, 1, 1), (4, 33, 5, 5, 1, 1, 2), (3, 50, 1, 3, 2, 1, 1),
+                (5, 35, 3, 4, 1, 1, 0), (5, 30, 3, 3, 3, 1, 1) })
             {
                 int oh = (h + 2 * (kh == 1 ? 0 : pad) - d * (kh - 1) - 1) / s + 1, ow = (w + 2 * pad - d * (kw - 1) - 1) / s + 1;
                 int padH = kh == 1 ? 0 : pad, planes = 3;
