@@ -82,6 +82,34 @@ namespace QuantGen.Kernels
             QuantizeCore(x, q, scale, zeroPoint, QuantPath.Best);
         }
 
+        /// <summary>
+        /// DequantizeLinear from uint8 with one scale and zero point: y[i] = (q[i] - zeroPoint) * scale, the product rounded
+        /// once (the same floats as the scalar QLinear.Dequantize).
+        /// </summary>
+        public static void Dequantize(ReadOnlySpan<byte> q, Span<float> y, float scale, byte zeroPoint)
+        {
+            if (y.Length < q.Length) throw new ArgumentException("dequantization output too small", nameof(y));
+            int len = q.Length, i = 0;
+            ref byte pq = ref MemoryMarshal.GetReference(q);
+            ref float py = ref MemoryMarshal.GetReference(y);
+            if (Vector128.IsHardwareAccelerated)
+            {
+                var vs = Vector128.Create(scale);
+                var vz = Vector128.Create((int)zeroPoint);
+                for (; i <= len - 16; i += 16)
+                {
+                    var (w0, w1) = Vector128.Widen(Vector128.LoadUnsafe(ref pq, (nuint)i));
+                    var (a, b) = Vector128.Widen(w0);
+                    var (c, d) = Vector128.Widen(w1);
+                    (Vector128.ConvertToSingle(a.AsInt32() - vz) * vs).StoreUnsafe(ref py, (nuint)i);
+                    (Vector128.ConvertToSingle(b.AsInt32() - vz) * vs).StoreUnsafe(ref py, (nuint)(i + 4));
+                    (Vector128.ConvertToSingle(c.AsInt32() - vz) * vs).StoreUnsafe(ref py, (nuint)(i + 8));
+                    (Vector128.ConvertToSingle(d.AsInt32() - vz) * vs).StoreUnsafe(ref py, (nuint)(i + 12));
+                }
+            }
+            for (; i < len; i++) Unsafe.Add(ref py, i) = (Unsafe.Add(ref pq, i) - zeroPoint) * scale;
+        }
+
         internal static void QuantizeCore(ReadOnlySpan<float> x, Span<byte> q, float scale, byte zp, int path)
         {
             int len = x.Length, width = Width(path);

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using QuantGen.Kernels;
 
 namespace QuantGen.Kernels.Tests
@@ -43,6 +44,23 @@ namespace QuantGen.Kernels.Tests
                     QuantizeDynamic.QuantizeCore(x, actual, scale, zp, path);
                     Assert.Equal(expected, actual.AsSpan(0, len).ToArray());
                     Assert.All(actual.AsSpan(len).ToArray(), b => Assert.Equal(0, b));
+                }
+        }
+
+        [Fact]
+        public void Static_dequantize_equals_QLinear_Dequantize()
+        {
+            var rng = new Random(23);
+            foreach (int len in new[] { 1, 15, 16, 17, 100, 1000 })
+                foreach (var (scale, zp) in new[] { (0.02f, (byte)0), (0.37f, (byte)128), (1e-30f, (byte)255), (3e30f, (byte)9) })
+                {
+                    var q = new byte[len];
+                    rng.NextBytes(q);
+                    var expected = new float[len];
+                    QLinear.Dequantize<byte>(q, expected, new[] { scale }, new[] { zp }, 1, 1, len);
+                    var actual = new float[len];
+                    QuantizeDynamic.Dequantize(q, actual, scale, zp);
+                    Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
                 }
         }
 

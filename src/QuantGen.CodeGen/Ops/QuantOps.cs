@@ -84,6 +84,11 @@ namespace QuantGen.CodeGen.Ops
             var n = ctx.Node;
             var t = ctx.InValue(0).Type;
             var (outer, ch, inner) = QuantOpUtil.Layout(n, ShapeOf(n, 0), ShapeOf(n, 1));
+            if (t == DataType.UInt8 && ch == 1)
+            {
+                ctx.W.Line($"{ctx.Kernel("QuantizeDynamic")}.Dequantize({ctx.In(0)}, {ctx.Out(0)}, {ctx.In(1)}[0], {(ctx.HasInput(2) ? ctx.In(2) + "[0]" : "0")});");
+                return;
+            }
             ctx.W.Line($"{ctx.Kernel("QLinear")}.Dequantize<{ctx.Elem(t)}>({ctx.In(0)}, {ctx.Out(0)}, {ctx.In(1)}, {QuantOpUtil.ZeroPointOrEmpty(ctx, 2, t)}, {outer}, {ch}, {inner});");
         }
     }
