@@ -19,6 +19,12 @@ namespace QuantGen.Kernels
             int kh, int kw, int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft)
         {
             if (x.Length < (long)planes * h * wd || y.Length < (long)planes * oh * ow) throw new ArgumentException("pool operand too small");
+            if (kh == 2 && kw == 2 && strideH == 2 && strideW == 2 && dilH == 1 && dilW == 1 && padTop == 0 && padLeft == 0
+                && 2 * oh <= h && 2 * ow <= wd && ow >= 8 && Avx2.IsSupported)
+            {
+                Max2x2(x, y, planes, h, wd, oh, ow);
+                return;
+            }
             const int MaxStackRow = 4096;
             float[]? rented = wd > MaxStackRow ? System.Buffers.ArrayPool<float>.Shared.Rent(wd) : null;
             // Exactly wd floats on the stack (the runtime zeroes what is allocated: no SkipLocalsInit in generated code).
@@ -195,6 +201,32 @@ namespace QuantGen.Kernels
             byte m = 0;
             for (int j = TapBegin(bx, dilW); j < j1; j++) m = Math.Max(m, colMax[bx + j * dilW]);
             return m;
+        }
+
+        /// <summary>
+        /// 2x2, stride 2, every window inside the image, ow &gt;= 8 (AVX2): both input rows in one pass, 8 outputs per step;
+        /// the last 8 outputs of a row overlap the previous step instead of a scalar tail (written twice, same values).
+        /// </summary>
+        private static void Max2x2(ReadOnlySpan<float> x, Span<float> y, int planes, int h, int wd, int oh, int ow)
+        {
+            ref float px = ref MemoryMarshal.GetReference(x);
+            ref float py = ref MemoryMarshal.GetReference(y);
+            for (int p = 0; p < planes; p++)
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    ref float r0 = ref Unsafe.Add(ref px, (p * h + 2 * oy) * wd);
+                    ref float r1 = ref Unsafe.Add(ref r0, wd);
+                    ref float o = ref Unsafe.Add(ref py, (p * oh + oy) * ow);
+                    for (int ox = 0; ; ox += 8)
+                    {
+                        if (ox > ow - 8) ox = ow - 8;
+                        var a = Vector256.Max(Vector256.LoadUnsafe(ref r0, (nuint)(2 * ox)), Vector256.LoadUnsafe(ref r1, (nuint)(2 * ox)));
+                        var b = Vector256.Max(Vector256.LoadUnsafe(ref r0, (nuint)(2 * ox + 8)), Vector256.LoadUnsafe(ref r1, (nuint)(2 * ox + 8)));
+                        var m = Vector256.Max(Avx.Shuffle(a, b, 0x88), Avx.Shuffle(a, b, 0xDD));
+                        Avx2.Permute4x64(m.AsDouble(), 0xD8).AsSingle().StoreUnsafe(ref o, (nuint)ox);
+                        if (ox == ow - 8) break;
+                    }
+                }
         }
 
         /// <summary>The maximum over the valid taps of output column ox's window in the column maxima.</summary>
