@@ -42,6 +42,7 @@ namespace QuantGen.Graph.Quantization
             var chained = new HashSet<Value>();                      // ... produced in uint8 (not by a QuantizeLinear)
             var source = new Dictionary<Value, ActivationQuant?>();
             var adds = new List<Node>();
+            var concats = new List<Node>();
 
             // The parameters with which v can be produced in uint8 (by an int8 layer, a uint8 Add, or a pass-through op of
             // one), or null. Producers come before their consumers in g.Nodes, so a layer's own input parameters are final
@@ -59,9 +60,34 @@ namespace QuantGen.Graph.Quantization
                         var qc = ActivationQuant.FromRange(ranges[v].Min, ranges[v].Max);
                         if (AddRequantization(qa, qb, qc) != null) r = qc;
                     }
+                    else if (p.OpType == "Concat" && p.Domain.Length == 0 && ranges.ContainsKey(v)) r = ConcatSource(p, v);
                 }
                 source[v] = r;
                 return r;
+            }
+
+            // A Concat runs on uint8 (a byte copy) when all its inputs share its parameters: each input must be the output of an
+            // int8 layer read by nothing else, which then requantizes to the Concat's calibrated range (it covers every input's).
+            ActivationQuant? ConcatSource(Node p, Value v)
+            {
+                var qc = ActivationQuant.FromRange(ranges[v].Min, ranges[v].Max);
+                var layers = new List<Node>();
+                foreach (var u in p.Inputs)
+                {
+                    if (u == null || u.Type != DataType.Float || u.Producer is not Node l || !g.Nodes.Contains(l) || source.ContainsKey(u)
+                        || g.Outputs.Contains(u) || !consumers.TryGetValue(u, out var readers) || readers.Count != 1 || layers.Contains(l))
+                        return null;
+                    layers.Add(l);
+                }
+                var saved = layers.Select(l => l.Quantization?.Output).ToList();
+                foreach (var l in layers) if (l.Quantization != null) l.Quantization.Output = qc;
+                if (!layers.All(CanWriteUInt8))
+                {
+                    for (int i = 0; i < layers.Count; i++) if (layers[i].Quantization != null) layers[i].Quantization!.Output = saved[i];
+                    return null;
+                }
+                foreach (var u in p.Inputs) source[u!] = qc;
+                return qc;
             }
 
             // Marks v, and what it is computed from, as produced in uint8.
@@ -71,6 +97,11 @@ namespace QuantGen.Graph.Quantization
                 marked[v] = source[v]!;
                 var p = v.Producer!;
                 if (IsPassThrough(p)) Mark(p.Input(0)!);
+                else if (p.OpType == "Concat")
+                {
+                    concats.Add(p);
+                    foreach (var u in p.Inputs) Mark(u!);
+                }
                 else if (p.OpType == "Add" && p.Quantization == null)
                 {
                     adds.Add(p);
@@ -118,7 +149,8 @@ namespace QuantGen.Graph.Quantization
                     p.Outputs[p.Outputs.IndexOf(v)] = vq;
                     vq.Producer = p;
                     if (IsPassThrough(p)) p.Inputs[0] = twin[p.Input(0)!];
-                    else if (adds.Contains(p)) { p.Inputs[0] = twin[p.Input(0)!]; p.Inputs[1] = twin[p.Input(1)!]; }
+                    else if (adds.Contains(p) || concats.Contains(p))
+                        for (int i = 0; i < p.Inputs.Count; i++) p.Inputs[i] = twin[p.Input(i)!];
                     v.Producer = null;
                 }
                 else

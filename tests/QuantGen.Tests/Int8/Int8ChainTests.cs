@@ -91,5 +91,44 @@ namespace QuantGen.Tests.Int8
                 }
             }
         }
+
+        /// <summary>Two int8 convolutions concatenated along channels and read by a third: the Concat is a byte copy in uint8.</summary>
+        [Fact]
+        public void Concat_of_int8_layers_runs_on_uint8_with_shared_parameters()
+        {
+            var rng = new Random(3);
+            var bytes = new OnnxBuilder(13)
+                .Input("x", DataType.Float, 1, 8, 10, 10)
+                .Initializer("wp", Weights(rng, 6 * 8 * 9, 72), 6, 8, 3, 3)
+                .Initializer("wq", Weights(rng, 10 * 8 * 9, 72), 10, 8, 3, 3)
+                .Initializer("wr", Weights(rng, 4 * 16 * 9, 144), 4, 16, 3, 3)
+                .Node("Conv", new[] { "x", "wp" }, new[] { "p" }, a => a.Ints("pads", 1, 1, 1, 1))
+                .Node("Relu", "p", "pr")
+                .Node("Conv", new[] { "x", "wq" }, new[] { "q" }, a => a.Ints("pads", 1, 1, 1, 1))
+                .Node("Concat", new[] { "pr", "q" }, new[] { "c" }, a => a.Int("axis", 1))
+                .Node("Conv", new[] { "c", "wr" }, new[] { "y" }, a => a.Ints("pads", 1, 1, 1, 1))
+                .Output("y", DataType.Float)
+                .ToBytes();
+            var calib = Enumerable.Range(0, 16 * 800).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            var folder = FashionStaticTests.CalibrationFolder(calib, 16, 8, 10, 10);
+            var f32 = new Checker(bytes, "concat.onnx", null).Compile(new Dictionary<string, int>());
+            var q8 = new Checker(bytes, "concat.onnx", null, new CompileOptions { Precision = "Int8", Calibration = folder }).Compile(new Dictionary<string, int>());
+            int Count(string what) => Regex.Matches(q8.Source, Regex.Escape(what)).Count;
+            Assert.Equal(2, Count("ConvQ8.Conv2DRequantize("));
+            Assert.Equal(2, Count("Tensor.ConcatPart<byte>("));
+            Assert.Equal(1, Count("ConvQ8.Conv2D("));
+            Assert.Equal(0, Count("Dequantize("));
+            for (int t = 0; t < 3; t++)
+            {
+                var x = Enumerable.Range(0, 800).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+                var e = (float[])f32.Run(new Array[] { x })[0];
+                var a = (float[])q8.Run(new Array[] { x })[0];
+                double dot = 0, ne = 0, na = 0;
+                for (int i = 0; i < e.Length; i++) { dot += e[i] * a[i]; ne += e[i] * e[i]; na += a[i] * a[i]; }
+                double cosine = dot / Math.Sqrt(ne * na);
+                _out.WriteLine($"sample {t}: cosine {cosine:F6}");
+                Assert.True(cosine >= 0.995, $"sample {t}: cosine {cosine}");
+            }
+        }
     }
 }
