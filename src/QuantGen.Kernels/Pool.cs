@@ -25,53 +25,7 @@ namespace QuantGen.Kernels
                 Max2x2(x, y, planes, h, wd, oh, ow);
                 return;
             }
-            const int MaxStackRow = 4096;
-            float[]? rented = wd > MaxStackRow ? System.Buffers.ArrayPool<float>.Shared.Rent(wd) : null;
-            // Exactly wd floats on the stack (the runtime zeroes what is allocated: no SkipLocalsInit in generated code).
-            Span<float> colMax = rented != null ? rented.AsSpan(0, wd) : stackalloc float[wd];
-            try
-            {
-                for (int p = 0; p < planes; p++)
-                {
-                    var src = x.Slice(p * h * wd, h * wd);
-                    var dst = y.Slice(p * oh * ow, oh * ow);
-                    for (int oy = 0; oy < oh; oy++)
-                    {
-                        int by = oy * strideH - padTop;
-                        int i0 = TapBegin(by, dilH), i1 = TapEnd(by, dilH, h, kh);
-                        var outRow = dst.Slice(oy * ow, ow);
-                        if (i0 == i1) { outRow.Fill(float.NegativeInfinity); continue; }
-                        src.Slice((by + i0 * dilH) * wd, wd).CopyTo(colMax);
-                        for (int i = i0 + 1; i < i1; i++) MaxInto(colMax, src.Slice((by + i * dilH) * wd, wd));
-                        int ox = 0;
-                        if ((kw == 2 || kw == 3) && strideW == 2 && dilW == 1 && Avx2.IsSupported)
-                        {
-                            // 2- or 3-wide, stride-2 windows (the 2x2/2 and 3x3/2 pools), 8 outputs per step: even and odd
-                            // columns split with two shuffles (for 3-wide also the even columns one pair on), their maximum
-                            // put back in order. IEEE max is commutative and associative, so this equals the scalar order.
-                            // Windows touching the padding stay scalar.
-                            ref float pc = ref MemoryMarshal.GetReference(colMax);
-                            ref float po = ref MemoryMarshal.GetReference(outRow);
-                            for (; ox < ow && 2 * ox - padLeft < 0; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
-                            for (; ox + 8 <= ow && 2 * ox - padLeft + 16 + (kw == 3 ? 2 : 0) <= wd; ox += 8)
-                            {
-                                int bx = 2 * ox - padLeft;
-                                var a = Vector256.LoadUnsafe(ref pc, (nuint)bx);
-                                var b = Vector256.LoadUnsafe(ref pc, (nuint)(bx + 8));
-                                var m = Vector256.Max(Avx.Shuffle(a, b, 0x88), Avx.Shuffle(a, b, 0xDD)); // pairs 0,1,4,5 | 2,3,6,7
-                                if (kw == 3)
-                                    m = Vector256.Max(m, Avx.Shuffle(Vector256.LoadUnsafe(ref pc, (nuint)(bx + 2)), Vector256.LoadUnsafe(ref pc, (nuint)(bx + 10)), 0x88));
-                                Avx2.Permute4x64(m.AsDouble(), 0xD8).AsSingle().StoreUnsafe(ref po, (nuint)ox);
-                            }
-                        }
-                        for (; ox < ow; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
-                    }
-                }
-            }
-            finally
-            {
-                if (rented != null) System.Buffers.ArrayPool<float>.Shared.Return(rented);
-            }
+            Separable<float, FloatRows>(x, y, planes, h, wd, oh, ow, kh, kw, strideH, strideW, dilH, dilW, padTop, padLeft);
         }
 
         /// <summary>
@@ -89,9 +43,32 @@ namespace QuantGen.Kernels
                 Max2x2U8(x, y, planes, h, wd, oh, ow);
                 return;
             }
-            const int MaxStackRow = 8192;
-            byte[]? rented = wd > MaxStackRow ? System.Buffers.ArrayPool<byte>.Shared.Rent(wd) : null;
-            Span<byte> colMax = rented != null ? rented.AsSpan(0, wd) : stackalloc byte[wd];
+            Separable<byte, ByteRows>(x, y, planes, h, wd, oh, ow, kh, kw, strideH, strideW, dilH, dilW, padTop, padLeft);
+        }
+
+        /// <summary>The row operations of the separable max pool for one element type.</summary>
+        private interface IMaxRows<T> where T : unmanaged
+        {
+            /// <summary>The result of a window with no valid tap.</summary>
+            static abstract T Empty { get; }
+            /// <summary>acc[i] = max(acc[i], row[i]).</summary>
+            static abstract void MaxInto(Span<T> acc, ReadOnlySpan<T> row);
+            /// <summary>outRow[ox] = the maximum over output column ox's window of the column maxima.</summary>
+            static abstract void Horizontal(ReadOnlySpan<T> colMax, Span<T> outRow, int kw, int strideW, int dilW, int padLeft);
+        }
+
+        /// <summary>
+        /// The separable max pool: for each output row, the column maxima over the window's valid input rows (a vector pass
+        /// over whole rows), then each window's maximum over its valid columns.
+        /// </summary>
+        private static void Separable<T, TRows>(ReadOnlySpan<T> x, Span<T> y, int planes, int h, int wd, int oh, int ow,
+            int kh, int kw, int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft)
+            where T : unmanaged where TRows : IMaxRows<T>
+        {
+            const int MaxStackBytes = 16384;
+            T[]? rented = wd * Unsafe.SizeOf<T>() > MaxStackBytes ? System.Buffers.ArrayPool<T>.Shared.Rent(wd) : null;
+            // Exactly wd elements on the stack (the runtime zeroes what is allocated: no SkipLocalsInit in generated code).
+            Span<T> colMax = rented != null ? rented.AsSpan(0, wd) : stackalloc T[wd];
             try
             {
                 for (int p = 0; p < planes; p++)
@@ -103,59 +80,116 @@ namespace QuantGen.Kernels
                         int by = oy * strideH - padTop;
                         int i0 = TapBegin(by, dilH), i1 = TapEnd(by, dilH, h, kh);
                         var outRow = dst.Slice(oy * ow, ow);
-                        if (i0 == i1) { outRow.Clear(); continue; }
+                        if (i0 == i1) { outRow.Fill(TRows.Empty); continue; }
                         src.Slice((by + i0 * dilH) * wd, wd).CopyTo(colMax);
-                        for (int i = i0 + 1; i < i1; i++)
-                        {
-                            var row = src.Slice((by + i * dilH) * wd, wd);
-                            int c = 0;
-                            ref byte pa = ref MemoryMarshal.GetReference(colMax);
-                            ref byte pr = ref MemoryMarshal.GetReference(row);
-                            if (Vector128.IsHardwareAccelerated)
-                                for (; c <= wd - 16; c += 16)
-                                    Vector128.Max(Vector128.LoadUnsafe(ref pa, (nuint)c), Vector128.LoadUnsafe(ref pr, (nuint)c)).StoreUnsafe(ref pa, (nuint)c);
-                            for (; c < wd; c++) colMax[c] = Math.Max(colMax[c], row[c]);
-                        }
-                        int ox = 0;
-                        if (dilW == 1 && (strideW == 1 || strideW == 2 && kw <= 3) && Vector128.IsHardwareAccelerated)
-                        {
-                            // Windows inside the row, vectorized: stride 1 is the maximum of kw shifted loads (16 outputs per
-                            // step); stride 2 (kw 2 or 3) holds each column pair in a 16-bit lane, max(low byte, high byte),
-                            // and for kw = 3 also the low byte of the next pair (8 outputs per step). Windows touching the
-                            // padding, and the row's tail, stay scalar.
-                            ref byte pc = ref MemoryMarshal.GetReference(colMax);
-                            ref byte po = ref MemoryMarshal.GetReference(outRow);
-                            for (; ox < ow && ox * strideW - padLeft < 0; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
-                            if (strideW == 1)
-                            {
-                                for (; ox + 16 <= ow && ox - padLeft + 16 + kw - 1 <= wd; ox += 16)
-                                {
-                                    int bx = ox - padLeft;
-                                    var m = Vector128.LoadUnsafe(ref pc, (nuint)bx);
-                                    for (int j = 1; j < kw; j++) m = Vector128.Max(m, Vector128.LoadUnsafe(ref pc, (nuint)(bx + j)));
-                                    m.StoreUnsafe(ref po, (nuint)ox);
-                                }
-                            }
-                            else
-                            {
-                                var lo = Vector128.Create((ushort)0xFF);
-                                for (; ox + 8 <= ow && 2 * ox - padLeft + 16 + (kw == 3 ? 2 : 0) <= wd; ox += 8)
-                                {
-                                    int bx = 2 * ox - padLeft;
-                                    var a = Vector128.LoadUnsafe(ref pc, (nuint)bx).AsUInt16();
-                                    var m = Vector128.Max(a & lo, a >> 8);
-                                    if (kw == 3) m = Vector128.Max(m, Vector128.LoadUnsafe(ref pc, (nuint)(bx + 2)).AsUInt16() & lo);
-                                    Unsafe.WriteUnaligned(ref Unsafe.Add(ref po, ox), Vector128.Narrow(m, m).AsUInt64().ToScalar());
-                                }
-                            }
-                        }
-                        for (; ox < ow; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
+                        for (int i = i0 + 1; i < i1; i++) TRows.MaxInto(colMax, src.Slice((by + i * dilH) * wd, wd));
+                        TRows.Horizontal(colMax, outRow, kw, strideW, dilW, padLeft);
                     }
                 }
             }
             finally
             {
-                if (rented != null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+                if (rented != null) System.Buffers.ArrayPool<T>.Shared.Return(rented);
+            }
+        }
+
+        private struct FloatRows : IMaxRows<float>
+        {
+            public static float Empty => float.NegativeInfinity;
+
+            /// <summary>IEEE maximum (MathF.Max and Vector.Max agree: NaN propagates, +0 &gt; -0).</summary>
+            public static void MaxInto(Span<float> acc, ReadOnlySpan<float> row)
+            {
+                int n = acc.Length, i = 0;
+                ref float pa = ref MemoryMarshal.GetReference(acc);
+                ref float pr = ref MemoryMarshal.GetReference(row);
+                if (row.Length < n) throw new ArgumentException("pool row too short");
+                if (Vector256.IsHardwareAccelerated)
+                    for (; i <= n - 8; i += 8) Vector256.Max(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pr, (nuint)i)).StoreUnsafe(ref pa, (nuint)i);
+                else if (Vector128.IsHardwareAccelerated)
+                    for (; i <= n - 4; i += 4) Vector128.Max(Vector128.LoadUnsafe(ref pa, (nuint)i), Vector128.LoadUnsafe(ref pr, (nuint)i)).StoreUnsafe(ref pa, (nuint)i);
+                for (; i < n; i++) acc[i] = MathF.Max(acc[i], row[i]);
+            }
+
+            public static void Horizontal(ReadOnlySpan<float> colMax, Span<float> outRow, int kw, int strideW, int dilW, int padLeft)
+            {
+                int ow = outRow.Length, wd = colMax.Length, ox = 0;
+                if ((kw == 2 || kw == 3) && strideW == 2 && dilW == 1 && Avx2.IsSupported)
+                {
+                    // 2- or 3-wide, stride-2 windows (the 2x2/2 and 3x3/2 pools), 8 outputs per step: even and odd
+                    // columns split with two shuffles (for 3-wide also the even columns one pair on), their maximum
+                    // put back in order. IEEE max is commutative and associative, so this equals the scalar order.
+                    // Windows touching the padding stay scalar.
+                    ref float pc = ref MemoryMarshal.GetReference(colMax);
+                    ref float po = ref MemoryMarshal.GetReference(outRow);
+                    for (; ox < ow && 2 * ox - padLeft < 0; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
+                    for (; ox + 8 <= ow && 2 * ox - padLeft + 16 + (kw == 3 ? 2 : 0) <= wd; ox += 8)
+                    {
+                        int bx = 2 * ox - padLeft;
+                        var a = Vector256.LoadUnsafe(ref pc, (nuint)bx);
+                        var b = Vector256.LoadUnsafe(ref pc, (nuint)(bx + 8));
+                        var m = Vector256.Max(Avx.Shuffle(a, b, 0x88), Avx.Shuffle(a, b, 0xDD)); // pairs 0,1,4,5 | 2,3,6,7
+                        if (kw == 3)
+                            m = Vector256.Max(m, Avx.Shuffle(Vector256.LoadUnsafe(ref pc, (nuint)(bx + 2)), Vector256.LoadUnsafe(ref pc, (nuint)(bx + 10)), 0x88));
+                        Avx2.Permute4x64(m.AsDouble(), 0xD8).AsSingle().StoreUnsafe(ref po, (nuint)ox);
+                    }
+                }
+                for (; ox < ow; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
+            }
+        }
+
+        private struct ByteRows : IMaxRows<byte>
+        {
+            public static byte Empty => 0;
+
+            public static void MaxInto(Span<byte> acc, ReadOnlySpan<byte> row)
+            {
+                int n = acc.Length, c = 0;
+                if (row.Length < n) throw new ArgumentException("pool row too short");
+                ref byte pa = ref MemoryMarshal.GetReference(acc);
+                ref byte pr = ref MemoryMarshal.GetReference(row);
+                if (Vector128.IsHardwareAccelerated)
+                    for (; c <= n - 16; c += 16)
+                        Vector128.Max(Vector128.LoadUnsafe(ref pa, (nuint)c), Vector128.LoadUnsafe(ref pr, (nuint)c)).StoreUnsafe(ref pa, (nuint)c);
+                for (; c < n; c++) acc[c] = Math.Max(acc[c], row[c]);
+            }
+
+            public static void Horizontal(ReadOnlySpan<byte> colMax, Span<byte> outRow, int kw, int strideW, int dilW, int padLeft)
+            {
+                int ow = outRow.Length, wd = colMax.Length, ox = 0;
+                if (dilW == 1 && (strideW == 1 || strideW == 2 && kw <= 3) && Vector128.IsHardwareAccelerated)
+                {
+                    // Windows inside the row, vectorized: stride 1 is the maximum of kw shifted loads (16 outputs per
+                    // step); stride 2 (kw 2 or 3) holds each column pair in a 16-bit lane, max(low byte, high byte),
+                    // and for kw = 3 also the low byte of the next pair (8 outputs per step). Windows touching the
+                    // padding, and the row's tail, stay scalar.
+                    ref byte pc = ref MemoryMarshal.GetReference(colMax);
+                    ref byte po = ref MemoryMarshal.GetReference(outRow);
+                    for (; ox < ow && ox * strideW - padLeft < 0; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
+                    if (strideW == 1)
+                    {
+                        for (; ox + 16 <= ow && ox - padLeft + 16 + kw - 1 <= wd; ox += 16)
+                        {
+                            int bx = ox - padLeft;
+                            var m = Vector128.LoadUnsafe(ref pc, (nuint)bx);
+                            for (int j = 1; j < kw; j++) m = Vector128.Max(m, Vector128.LoadUnsafe(ref pc, (nuint)(bx + j)));
+                            m.StoreUnsafe(ref po, (nuint)ox);
+                        }
+                    }
+                    else
+                    {
+                        var lo = Vector128.Create((ushort)0xFF);
+                        for (; ox + 8 <= ow && 2 * ox - padLeft + 16 + (kw == 3 ? 2 : 0) <= wd; ox += 8)
+                        {
+                            int bx = 2 * ox - padLeft;
+                            var a = Vector128.LoadUnsafe(ref pc, (nuint)bx).AsUInt16();
+                            var m = Vector128.Max(a & lo, a >> 8);
+                            if (kw == 3) m = Vector128.Max(m, Vector128.LoadUnsafe(ref pc, (nuint)(bx + 2)).AsUInt16() & lo);
+                            Unsafe.WriteUnaligned(ref Unsafe.Add(ref po, ox), Vector128.Narrow(m, m).AsUInt64().ToScalar());
+                        }
+                    }
+                }
+                for (; ox < ow; ox++) outRow[ox] = WindowMax(colMax, ox, strideW, padLeft, kw, dilW, wd);
             }
         }
 
@@ -237,20 +271,6 @@ namespace QuantGen.Kernels
             float m = float.NegativeInfinity;
             for (int j = TapBegin(bx, dilW); j < j1; j++) m = MathF.Max(m, colMax[bx + j * dilW]);
             return m;
-        }
-
-        /// <summary>acc[i] = max(acc[i], row[i]) (IEEE maximum).</summary>
-        private static void MaxInto(Span<float> acc, ReadOnlySpan<float> row)
-        {
-            int n = acc.Length, i = 0;
-            ref float pa = ref MemoryMarshal.GetReference(acc);
-            ref float pr = ref MemoryMarshal.GetReference(row);
-            if (row.Length < n) throw new ArgumentException("pool row too short");
-            if (Vector256.IsHardwareAccelerated)
-                for (; i <= n - 8; i += 8) Vector256.Max(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pr, (nuint)i)).StoreUnsafe(ref pa, (nuint)i);
-            else if (Vector128.IsHardwareAccelerated)
-                for (; i <= n - 4; i += 4) Vector128.Max(Vector128.LoadUnsafe(ref pa, (nuint)i), Vector128.LoadUnsafe(ref pr, (nuint)i)).StoreUnsafe(ref pa, (nuint)i);
-            for (; i < n; i++) acc[i] = MathF.Max(acc[i], row[i]);
         }
 
         /// <summary>First tap t with 0 &lt;= start + t * dilation.</summary>
