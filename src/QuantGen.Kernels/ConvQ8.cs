@@ -35,18 +35,7 @@ namespace QuantGen.Kernels
             if (scratch.Length < ScratchBytes(batch, cin, h, wd, oh, ow, kh, kw, group)) throw new ArgumentException("ConvQ8: scratch too small");
             if (x.Length < (long)batch * cin * h * wd) throw new ArgumentException("ConvQ8: operand too small");
             var xq = scratch.Slice(0, batch * cin * h * wd);
-            float scaleA;
-            int zeroA;
-            if (staticScale == 0f)
-            {
-                var (s, z) = QuantizeDynamic.Run(x.Slice(0, xq.Length), xq);
-                scaleA = s; zeroA = z;
-            }
-            else
-            {
-                QLinear.Quantize<byte>(x.Slice(0, xq.Length), xq, stackalloc float[] { staticScale }, stackalloc byte[] { (byte)staticZeroPoint }, 1, 1, xq.Length);
-                scaleA = staticScale; zeroA = staticZeroPoint;
-            }
+            var (scaleA, zeroA) = QuantizeDynamic.Input(x.Slice(0, xq.Length), xq, staticScale, staticZeroPoint);
             var output = new Output { Y = y, ScaleA = scaleA, WScale = wScale, Bias = bias, Lo = lo, Hi = hi };
             Run(xq, zeroA, packedW, colSums, ref output, scratch.Slice((int)qBytes), batch, cin, h, wd, cout, oh, ow, kh, kw,
                 strideH, strideW, dilH, dilW, padTop, padLeft, group, narrowWeights);
@@ -300,18 +289,7 @@ namespace QuantGen.Kernels
             bool narrowWeights = false)
         {
             var aq = scratch.Slice(0, m * k);
-            float scaleA;
-            int zeroA;
-            if (staticScale == 0f)
-            {
-                var (s, z) = QuantizeDynamic.Run(a.Slice(0, m * k), aq);
-                scaleA = s; zeroA = z;
-            }
-            else
-            {
-                QLinear.Quantize<byte>(a.Slice(0, m * k), aq, stackalloc float[] { staticScale }, stackalloc byte[] { (byte)staticZeroPoint }, 1, 1, m * k);
-                scaleA = staticScale; zeroA = staticZeroPoint;
-            }
+            var (scaleA, zeroA) = QuantizeDynamic.Input(a.Slice(0, m * k), aq, staticScale, staticZeroPoint);
             QGemm.RunDequantize(m, n, k, aq, k, zeroA, packedW, colSums, scaleA, wScale, bias, y, n, lo, hi, narrowWeights);
         }
 

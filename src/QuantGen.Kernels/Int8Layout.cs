@@ -24,9 +24,9 @@ namespace QuantGen.Kernels
         /// <summary>Workspace sub-buffers start on 64-byte boundaries.</summary>
         public static long Align(long bytes) => (bytes + 63) / 64 * 64;
 
-        /// <summary>Scratch of <c>ConvQ8.Conv2D</c>: the quantized input, its NHWC copy and one group's patch rows.</summary>
+        /// <summary>Scratch of <c>ConvQ8.Conv2D</c> on a float input: the quantized input, then what the uint8-input convolution uses.</summary>
         public static long ConvScratchBytes(int batch, int cin, int h, int w, int oh, int ow, int kh, int kw, int group) =>
-            2 * Align((long)batch * cin * h * w) + (long)oh * ow * (cin / group) * kh * kw;
+            Align((long)batch * cin * h * w) + ConvU8ScratchBytes(batch, cin, h, w, oh, ow, kh, kw, group, 0);
 
         /// <summary>
         /// Scratch of <c>ConvQ8.Conv2D</c> on a uint8 input and of <c>ConvQ8.Conv2DRequantize</c>: the NHWC copy, one group's

@@ -83,6 +83,21 @@ namespace QuantGen.Kernels
         }
 
         /// <summary>
+        /// An int8 layer's float input to uint8: measured on this call (<paramref name="staticScale"/> = 0, <see cref="Run"/>)
+        /// or with the calibrated scale and zero point (<see cref="Quantize"/>). Returns the parameters used.
+        /// </summary>
+        public static (float Scale, int ZeroPoint) Input(ReadOnlySpan<float> x, Span<byte> q, float staticScale, int staticZeroPoint)
+        {
+            if (staticScale == 0f)
+            {
+                var (s, z) = Run(x, q);
+                return (s, z);
+            }
+            Quantize(x, q, staticScale, (byte)staticZeroPoint);
+            return (staticScale, staticZeroPoint);
+        }
+
+        /// <summary>
         /// DequantizeLinear from uint8 with one scale and zero point: y[i] = (q[i] - zeroPoint) * scale, the product rounded
         /// once (the same floats as the scalar QLinear.Dequantize).
         /// </summary>
