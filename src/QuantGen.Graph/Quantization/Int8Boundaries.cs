@@ -28,6 +28,7 @@ namespace QuantGen.Graph.Quantization
 
         public static void Place(Graph g, IReadOnlyDictionary<Value, (double Min, double Max)> ranges)
         {
+            var inGraph = new HashSet<Node>(g.Nodes);                // the main graph's nodes (If-branch nodes keep float boundaries)
             var consumers = new Dictionary<Value, List<Node>>();
             foreach (var n in g.Nodes)
                 foreach (var v in n.Inputs)
@@ -51,7 +52,7 @@ namespace QuantGen.Graph.Quantization
             {
                 if (source.TryGetValue(v, out var known)) return known;
                 ActivationQuant? r = null;
-                if (v.Type == DataType.Float && v.Producer is Node p && g.Nodes.Contains(p))
+                if (v.Type == DataType.Float && v.Producer is Node p && inGraph.Contains(p))
                 {
                     if (IsPassThrough(p)) r = p.Input(0)!.Type == DataType.Float ? Source(p.Input(0)!) : null;
                     else if (CanWriteUInt8(p)) r = p.Quantization!.Output;
@@ -74,7 +75,7 @@ namespace QuantGen.Graph.Quantization
                 var layers = new List<Node>();
                 foreach (var u in p.Inputs)
                 {
-                    if (u == null || u.Type != DataType.Float || u.Producer is not Node l || !g.Nodes.Contains(l) || source.ContainsKey(u)
+                    if (u == null || u.Type != DataType.Float || u.Producer is not Node l || !inGraph.Contains(l) || source.ContainsKey(u)
                         || g.Outputs.Contains(u) || !consumers.TryGetValue(u, out var readers) || readers.Count != 1 || layers.Contains(l))
                         return null;
                     layers.Add(l);
