@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the kernel tests (tests/QuantGen.Kernels.Tests) once per x64 instruction-set configuration of the JIT, so that the
 # dispatch in every kernel (folded from IsSupported checks) is exercised on each path, not only the per-ISA entry points:
-# default, DOTNET_EnableAVX512=0, DOTNET_PreferredVectorBitWidth=256, DOTNET_EnableAVX2=0, DOTNET_EnableHWIntrinsic=0.
+# default, DOTNET_EnableAVXVNNI=0, DOTNET_EnableAVX512=0 (with and without VNNI), DOTNET_PreferredVectorBitWidth=256,
+# DOTNET_EnableAVX2=0, DOTNET_EnableHWIntrinsic=0. The AVX-VNNI path runs only on CPUs that have it (qemu-user 7.2 cannot
+# emulate it: with -cpu max,+avx-vnni it warns that TCG lacks the feature and AvxVnni.IsSupported is false inside).
 # Each run states the best path it expects (QUANTGEN_EXPECTED_PATH, checked by a test). Fails if any run fails.
 # Optional: KERNEL_TEST_BUILD_ARGS="..." extra arguments for dotnet build; KERNEL_TEST_NO_BUILD=1 to reuse the last build.
 set -euo pipefail
@@ -13,8 +15,11 @@ if [ "${KERNEL_TEST_NO_BUILD:-0}" != 1 ]; then
 fi
 app="$root/tests/QuantGen.Kernels.Tests/bin/Release/net10.0/QuantGen.Kernels.Tests"
 
-# The best path with everything enabled depends on the CPU: AVX-512BW when present, else AVX2.
-best_default="$(grep -qw avx512bw /proc/cpuinfo && echo AVX-512BW || echo AVX2)"
+# The best path with everything enabled depends on the CPU: AVX-VNNI when present, else AVX-512BW when present, else AVX2.
+has() { grep -qw "$1" /proc/cpuinfo; }
+best_wide="$(has avx512bw && echo AVX-512BW || echo AVX2)"
+best_256="$(has avx_vnni && echo AVX-VNNI || echo AVX2)"
+best_default="$(has avx_vnni && echo AVX-VNNI || echo "$best_wide")"
 status=0
 run() { # name, expected best path, env...
   local name="$1" expected="$2"; shift 2
@@ -29,8 +34,10 @@ run() { # name, expected best path, env...
   rm -f "$log"
 }
 run "default" "$best_default"
-run "DOTNET_EnableAVX512=0" AVX2 DOTNET_EnableAVX512=0
-run "DOTNET_PreferredVectorBitWidth=256" AVX2 DOTNET_PreferredVectorBitWidth=256
+run "DOTNET_EnableAVXVNNI=0" "$best_wide" DOTNET_EnableAVXVNNI=0
+run "DOTNET_EnableAVX512=0" "$best_256" DOTNET_EnableAVX512=0
+run "DOTNET_EnableAVX512=0 DOTNET_EnableAVXVNNI=0" AVX2 DOTNET_EnableAVX512=0 DOTNET_EnableAVXVNNI=0
+run "DOTNET_PreferredVectorBitWidth=256" "$best_256" DOTNET_PreferredVectorBitWidth=256
 run "DOTNET_EnableAVX2=0" Vector128 DOTNET_EnableAVX2=0
 run "DOTNET_EnableHWIntrinsic=0" scalar DOTNET_EnableHWIntrinsic=0
 exit $status

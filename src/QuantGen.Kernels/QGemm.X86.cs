@@ -212,6 +212,99 @@ namespace QuantGen.Kernels
             (c1 + Vector256.LoadUnsafe(ref cs, 8) * z).StoreUnsafe(ref dst, 8);
         }
 
+        // AVX-VNNI: vpdpbusd(acc, a, b) adds the four products of a k-group (u8 activation x s8 weight) into each int32 lane,
+        // with no intermediate int16, so it is exact for any uint8 a and int8 b, and the int32 sums wrap exactly like the
+        // reference's. A is the raw uint8 activations (4 bytes per row and k-group, broadcast to all 8 lanes); the packed B
+        // k-group (16 columns x 4 k) is two ymm with column j in dword j, so no fold is needed. VEX encoding reaches 16 ymm:
+        // the 6 x 16 tile holds 12 accumulators, the two B halves and one broadcast.
+
+        /// <param name="rs">Bytes from one row's 4 activations to the next row's (4 in packed A, lda when A is read in place).</param>
+        /// <param name="gs">Bytes from one k-group to the next (rows * 4 in packed A, 4 in place).</param>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void VnniKernel6x16(ref byte ap, int rs, int gs, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
+        {
+            nint r1 = rs, r2 = 2 * (nint)rs, r3 = 3 * (nint)rs, r4 = 4 * (nint)rs, r5 = 5 * (nint)rs;
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            Vector256<int> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            for (int g = 0; g < kg; g++)
+            {
+                var b0 = Vector256.LoadUnsafe(ref bp);
+                var b1 = Vector256.LoadUnsafe(ref bp, 32);
+                var a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsByte();
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, a, b0); c01 = AvxVnni.MultiplyWideningAndAdd(c01, a, b1);
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r1))).AsByte();
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, a, b0); c11 = AvxVnni.MultiplyWideningAndAdd(c11, a, b1);
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r2))).AsByte();
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, a, b0); c21 = AvxVnni.MultiplyWideningAndAdd(c21, a, b1);
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r3))).AsByte();
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, a, b0); c31 = AvxVnni.MultiplyWideningAndAdd(c31, a, b1);
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r4))).AsByte();
+                c40 = AvxVnni.MultiplyWideningAndAdd(c40, a, b0); c41 = AvxVnni.MultiplyWideningAndAdd(c41, a, b1);
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r5))).AsByte();
+                c50 = AvxVnni.MultiplyWideningAndAdd(c50, a, b0); c51 = AvxVnni.MultiplyWideningAndAdd(c51, a, b1);
+                bp = ref Unsafe.Add(ref bp, 64);
+                ap = ref Unsafe.Add(ref ap, gs);
+            }
+            StoreAvx2Tile4x16(c00, c01, c10, c11, c20, c21, c30, c31, ref cs, zc, ref dst, ldd);
+            var z = Vector256.Create(zc);
+            var cs0 = Vector256.LoadUnsafe(ref cs) * z;
+            var cs1 = Vector256.LoadUnsafe(ref cs, 8) * z;
+            (c40 + cs0).StoreUnsafe(ref dst, (nuint)(4 * ldd)); (c41 + cs1).StoreUnsafe(ref dst, (nuint)(4 * ldd) + 8);
+            (c50 + cs0).StoreUnsafe(ref dst, (nuint)(5 * ldd)); (c51 + cs1).StoreUnsafe(ref dst, (nuint)(5 * ldd) + 8);
+        }
+
+        /// <summary>4 x 16 for 4 or 5 leftover rows of a 6-row block (and M = 4, 5).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void VnniKernel4x16(ref byte ap, int rs, int gs, int kg, ref sbyte bp, ref int cs, int zc, ref int dst, int ldd)
+        {
+            nint r1 = rs, r2 = 2 * (nint)rs, r3 = 3 * (nint)rs;
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+            for (int g = 0; g < kg; g++)
+            {
+                var b0 = Vector256.LoadUnsafe(ref bp);
+                var b1 = Vector256.LoadUnsafe(ref bp, 32);
+                var a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsByte();
+                c00 = AvxVnni.MultiplyWideningAndAdd(c00, a, b0); c01 = AvxVnni.MultiplyWideningAndAdd(c01, a, b1);
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r1))).AsByte();
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, a, b0); c11 = AvxVnni.MultiplyWideningAndAdd(c11, a, b1);
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r2))).AsByte();
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, a, b0); c21 = AvxVnni.MultiplyWideningAndAdd(c21, a, b1);
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, r3))).AsByte();
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, a, b0); c31 = AvxVnni.MultiplyWideningAndAdd(c31, a, b1);
+                bp = ref Unsafe.Add(ref bp, 64);
+                ap = ref Unsafe.Add(ref ap, gs);
+            }
+            StoreAvx2Tile4x16(c00, c01, c10, c11, c20, c21, c30, c31, ref cs, zc, ref dst, ldd);
+        }
+
+        /// <summary>1 x 16 (GEMV and single leftover rows): two accumulator pairs over alternate k-groups hide the latency.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void VnniKernel1x16(ref byte ap, int gs, int kg, ref sbyte bp, ref int cs, int zc, ref int dst)
+        {
+            Vector256<int> c0 = default, c1 = default, d0 = default, d1 = default;
+            int g = 0;
+            for (; g <= kg - 2; g += 2)
+            {
+                var a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsByte();
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, a, Vector256.LoadUnsafe(ref bp));
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, a, Vector256.LoadUnsafe(ref bp, 32));
+                a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref ap, gs))).AsByte();
+                d0 = AvxVnni.MultiplyWideningAndAdd(d0, a, Vector256.LoadUnsafe(ref bp, 64));
+                d1 = AvxVnni.MultiplyWideningAndAdd(d1, a, Vector256.LoadUnsafe(ref bp, 96));
+                ap = ref Unsafe.Add(ref ap, 2 * gs);
+                bp = ref Unsafe.Add(ref bp, 128);
+            }
+            if (g < kg)
+            {
+                var a = Vector256.Create(Unsafe.ReadUnaligned<int>(ref ap)).AsByte();
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, a, Vector256.LoadUnsafe(ref bp));
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, a, Vector256.LoadUnsafe(ref bp, 32));
+            }
+            var z = Vector256.Create(zc);
+            (c0 + d0 + Vector256.LoadUnsafe(ref cs) * z).StoreUnsafe(ref dst);
+            (c1 + d1 + Vector256.LoadUnsafe(ref cs, 8) * z).StoreUnsafe(ref dst, 8);
+        }
+
         /// <summary>b * sign(a') for a sign mask m = (a' &lt; 0 ? -1 : 0): (b ^ m) - m.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<sbyte> Flip(Vector256<sbyte> b, Vector256<sbyte> m) => Avx2.Subtract(Avx2.Xor(b, m), m);

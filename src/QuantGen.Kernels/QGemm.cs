@@ -11,7 +11,7 @@ namespace QuantGen.Kernels
     /// <summary>
     /// Int8 GEMM: C[m,n] = sum_k (A[m,k] - zeroA) * B[k,n], A uint8 activations (row-major, leading dimension lda), B int8
     /// weights in [-127, 127] packed once at build time. Paths (one file each): scalar (<see cref="Reference"/>), portable
-    /// Vector128, AVX2, AVX-512BW, AdvSimd, AdvSimd+Dp; all equal the reference bit for bit (int32 sums wrap identically).
+    /// Vector128, AVX2, AVX-512BW, AVX-VNNI, AdvSimd, AdvSimd+Dp; all equal the reference bit for bit (int32 sums wrap identically).
     /// </summary>
     /// <remarks>
     /// <para><b>Packed B</b> (the same bytes for every path, so the build packs without knowing the target ISA):
@@ -29,7 +29,9 @@ namespace QuantGen.Kernels
     /// sum a' b + 128 colSum). AVX2 uses vpmaddubsw(|a'|, b * sign(a')): |a'| &lt;= 128 and |b| &lt;= 127 make each int16 pair sum
     /// at most 2 * 128 * 127 = 32512 &lt; 32767, and b * sign(a') never negates -128 because b &gt;= -127 (this is why B must not
     /// contain -128; <see cref="Pack"/> rejects it). AdvSimd adds two int8 x int8 products in an int16 lane (smull + smlal),
-    /// bounded by the same 32512. AVX-512 widens both operands to int16 (vpmovsxbw + vpmaddwd), exact by construction.</para>
+    /// bounded by the same 32512. AVX-512 widens both operands to int16 (vpmovsxbw + vpmaddwd), exact by construction. AVX-VNNI
+    /// (vpdpbusd) adds the four u8 x s8 products of a k-group straight into int32, exact for any operands; it reads the raw
+    /// activations, 4 bytes per row and k-group, in place when k % 4 == 0.</para>
     /// <para><b>Narrow weights.</b> When every weight is in [-64, 64] (the 7-bit weights of the WeightBits="7" option) the caller
     /// passes <c>narrowB</c> and x86 uses vpmaddubsw on the raw uint8 activations: an int16 pair is at most 2 * 255 * 64 =
     /// 32640, so this is exact too and needs neither the sign flip nor the widening (the instruction mix of the machine's
@@ -39,8 +41,9 @@ namespace QuantGen.Kernels
     {
         public const int NR = Int8Layout.NR, KR = Int8Layout.KR;
 
-        /// <summary>Rows per block: 8 for AVX-512 (32 registers; amortizes the B widening), 4 elsewhere.</summary>
-        private static int RowBlock(int kernel) => kernel == QuantPath.X86Avx512 || kernel == NarrowAvx512 ? 8 : 4;
+        /// <summary>Rows per block: 8 for AVX-512 (32 registers; amortizes the B widening), 6 for AVX-VNNI (12 ymm accumulators of
+        /// the 16 that VEX encoding reaches), 4 elsewhere.</summary>
+        private static int RowBlock(int kernel) => kernel == QuantPath.X86Avx512 || kernel == NarrowAvx512 ? 8 : kernel == QuantPath.X86AvxVnni ? 6 : 4;
 
         /// <summary>Micro-kernel families beyond the <see cref="QuantPath"/> ones: the narrow-weight (vpmaddubsw) x86 kernels.</summary>
         private const int NarrowAvx2 = 16, NarrowAvx512 = 17;
@@ -188,7 +191,11 @@ namespace QuantGen.Kernels
         }
 
         /// <summary>Bytes per row and k-group in the packed-A buffer of a path.</summary>
-        private static int AElement(int kernel) => kernel == QuantPath.ArmDp || kernel == QuantPath.ArmAdvSimd || kernel == NarrowAvx2 || kernel == NarrowAvx512 ? 4 : 8;
+        private static int AElement(int kernel) => kernel == QuantPath.ArmDp || kernel == QuantPath.ArmAdvSimd || kernel == NarrowAvx2 || kernel == NarrowAvx512
+            || kernel == QuantPath.X86AvxVnni ? 4 : 8;
+
+        /// <summary>Kernels that multiply the raw uint8 activations, 4 bytes per row and k-group (the narrow x86 ones and VNNI).</summary>
+        private static bool RawA(int kernel) => kernel == NarrowAvx512 || kernel == NarrowAvx2 || kernel == QuantPath.X86AvxVnni;
 
         private static void Drive(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
             ReadOnlySpan<int> colSums, ref Epilogue e, int path, bool narrowB)
@@ -196,9 +203,9 @@ namespace QuantGen.Kernels
             if (m == 0 || n == 0) return;
             // The GEMM kernel family: the path's own, or on x86 the narrow-weight one. The epilogues always follow `path`.
             int kernel = narrowB && path == QuantPath.X86Avx512 ? NarrowAvx512 : narrowB && path == QuantPath.X86Avx2 ? NarrowAvx2 : path;
-            // The narrow kernels read 4 activation bytes per row and k-group, which is row-major A itself when k % 4 == 0:
+            // The narrow and VNNI kernels read 4 activation bytes per row and k-group, which is row-major A itself when k % 4 == 0:
             // then A is read in place (row stride lda, group stride 4) instead of being repacked per row block.
-            bool direct = (kernel == NarrowAvx512 || kernel == NarrowAvx2) && k > 0 && (k & 3) == 0;
+            bool direct = RawA(kernel) && k > 0 && (k & 3) == 0;
             int kg = (k + KR - 1) / KR, elem = AElement(kernel), mr = RowBlock(kernel), need = direct ? 0 : kg * mr * elem;
             // a' = a - 128 kernels add 128 * colSum back; the others use a as is.
             int zc = kernel == QuantPath.X86Avx2 || kernel == QuantPath.ArmAdvSimd || kernel == QuantPath.ArmDp ? 128 - zeroA : -zeroA;
@@ -443,6 +450,12 @@ namespace QuantGen.Kernels
                     int first = 0;
                     if (rows >= 4) { Avx512NarrowKernel4x16(ref ap, rs, gs, kg, ref bp, ref cs, zc, ref dst, ldd); first = 4; }
                     for (int r = first; r < rows; r++) Avx512NarrowKernel1x16(ref Unsafe.Add(ref ap, r * rs), gs, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
+                    return;
+                case QuantPath.X86AvxVnni:
+                    if (rows == 6) { VnniKernel6x16(ref ap, rs, gs, kg, ref bp, ref cs, zc, ref dst, ldd); return; }
+                    int vnniDone = 0;
+                    if (rows >= 4) { VnniKernel4x16(ref ap, rs, gs, kg, ref bp, ref cs, zc, ref dst, ldd); vnniDone = 4; }
+                    for (int r = vnniDone; r < rows; r++) VnniKernel1x16(ref Unsafe.Add(ref ap, r * rs), gs, kg, ref bp, ref cs, zc, ref Unsafe.Add(ref dst, r * ldd));
                     return;
                 case NarrowAvx2:
                     if (rows == 4) { Avx2NarrowKernel4x16(ref ap, rs, gs, kg, ref bp, ref cs, zc, ref dst, ldd); return; }

@@ -175,7 +175,7 @@ namespace QuantGen.Kernels
             }
         }
 
-        private static int Width(int path) => path switch
+        private static int Width(int path) => QuantPath.Vector(path) switch
         {
             QuantPath.X86Avx512 => Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128,
             QuantPath.X86Avx2 => Vector256.IsHardwareAccelerated ? 256 : 128,

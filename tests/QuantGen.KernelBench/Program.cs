@@ -17,7 +17,7 @@ namespace QuantGen.KernelBench
         private static int Main(string[] args)
         {
             int repeats = args.Length > 0 ? int.Parse(args[0]) : 15;
-            Console.WriteLine($"best path: {QuantPath.Name(QuantPath.Best)}; Avx2={Avx2.IsSupported} Avx512BW={Avx512BW.IsSupported} Vector512={Vector512.IsHardwareAccelerated}");
+            Console.WriteLine($"best path: {QuantPath.Name(QuantPath.Best)}; Avx2={Avx2.IsSupported} Avx512BW={Avx512BW.IsSupported} AvxVnni={AvxVnni.IsSupported} Vector512={Vector512.IsHardwareAccelerated}");
             if (Avx2.IsSupported)
             {
                 Console.WriteLine($"peak AVX2 vpsignb+vpmaddubsw+vpmaddwd+vpaddd (sign variant), ymm: {Median(repeats, PeakAvx2Sign):s} GMAC/s");
@@ -28,9 +28,14 @@ namespace QuantGen.KernelBench
             {
                 Console.WriteLine($"peak AVX-512 2 vpmovsxbw + 16 vpmaddwd + 16 vpaddd (the AVX-512 kernel's mix), zmm: {Median(repeats, PeakAvx512Kernel):s} GMAC/s");
             }
+            if (AvxVnni.IsSupported)
+            {
+                Console.WriteLine($"peak AVX-VNNI vpdpbusd (the VNNI kernel's mix, 12 accumulators), ymm: {Median(repeats, PeakVnni):s} GMAC/s");
+            }
             var paths = new List<int>();
             if (Avx2.IsSupported) paths.Add(QuantPath.X86Avx2);
             if (Avx512BW.IsSupported) paths.Add(QuantPath.X86Avx512);
+            if (QuantPath.IsSupported(QuantPath.X86AvxVnni)) paths.Add(QuantPath.X86AvxVnni);
             if (paths.Count == 0) paths.Add(QuantPath.Best);
             Console.WriteLine();
             Console.WriteLine("   M     N     K  path       GMAC/s median (best)  us/call (median)");
@@ -242,6 +247,29 @@ namespace QuantGen.KernelBench
             return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + d0 + d1 + d2 + d3 + d4 + d5 + d6 + d7).ToScalar();
         }
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int PeakVnniLoop(int iters)
+        {
+            // The VNNI 6x16 kernel per k-group: 2 B vectors (vary) x 6 broadcast rows, one vpdpbusd per accumulator.
+            var one = Vector256.Create((sbyte)1);
+            Vector256<sbyte> b0 = Vector256.Create((sbyte)1), b1 = Vector256.Create((sbyte)-2);
+            Vector256<byte> a0 = Vector256.Create((byte)1), a1 = Vector256.Create((byte)2), a2 = Vector256.Create((byte)3);
+            Vector256<byte> a3 = Vector256.Create((byte)4), a4 = Vector256.Create((byte)5), a5 = Vector256.Create((byte)6);
+            Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+            Vector256<int> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+            for (int i = 0; i < iters; i++)
+            {
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, a0, b0); c1 = AvxVnni.MultiplyWideningAndAdd(c1, a0, b1);
+                c2 = AvxVnni.MultiplyWideningAndAdd(c2, a1, b0); c3 = AvxVnni.MultiplyWideningAndAdd(c3, a1, b1);
+                c4 = AvxVnni.MultiplyWideningAndAdd(c4, a2, b0); c5 = AvxVnni.MultiplyWideningAndAdd(c5, a2, b1);
+                c6 = AvxVnni.MultiplyWideningAndAdd(c6, a3, b0); c7 = AvxVnni.MultiplyWideningAndAdd(c7, a3, b1);
+                c8 = AvxVnni.MultiplyWideningAndAdd(c8, a4, b0); c9 = AvxVnni.MultiplyWideningAndAdd(c9, a4, b1);
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, a5, b0); c11 = AvxVnni.MultiplyWideningAndAdd(c11, a5, b1);
+                b0 += one; b1 += one;
+            }
+            return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).ToScalar();
+        }
+
         private static double Time(Func<int, int> loop, double macsPerIter)
         {
             long t0 = Stopwatch.GetTimestamp();
@@ -253,6 +281,7 @@ namespace QuantGen.KernelBench
         private static double PeakAvx2Xor() => Time(PeakAvx2XorLoop, 8.0 * 32);
         private static double PeakAvx2() => Time(PeakAvx2Loop, 12.0 * 32);
         private static double PeakAvx512Kernel() => Time(PeakAvx512KernelLoop, 16.0 * 32);
+        private static double PeakVnni() => Time(PeakVnniLoop, 12.0 * 32);
 
         private static int s_sink;
 

@@ -6,7 +6,7 @@ namespace QuantGen.Kernels.Tests
     /// <summary>The kernel paths as theory data (by name, so test names say which ISA ran); unsupported ones are skipped.</summary>
     public static class Paths
     {
-        public static readonly string[] Names = { "scalar", "Vector128", "AVX2", "AVX-512BW", "AdvSimd", "AdvSimd+Dp" };
+        public static readonly string[] Names = { "scalar", "Vector128", "AVX2", "AVX-512BW", "AdvSimd", "AdvSimd+Dp", "AVX-VNNI" };
 
         public static TheoryData<string> All => new TheoryData<string>(Names);
 
