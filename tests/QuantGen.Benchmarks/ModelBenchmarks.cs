@@ -4,16 +4,19 @@ using QuantGen.Benchmarks.Models;
 
 namespace QuantGen.Benchmarks
 {
-    // Batch-1 latency: ONNX Runtime float32 (the baseline), the generated float32 class, the generated int8 class and the
-    // generated int8 class with 7-bit weights (WeightBits="7"), on the same input in the same run. Each GlobalSetup runs all three once and checks the generated outputs against ORT's:
-    // float32 within |a - b| <= 1e-4 + 1e-3 |b|, int8 cosine >= 0.99 (it throws otherwise, and BenchmarkDotNet reports the
-    // benchmark as failed). The generated calls use the per-thread-workspace overload, the one applications call.
+    // Batch-1 latency: ONNX Runtime float32 (the baseline), ONNX Runtime's own int8 (the QDQ models of
+    // ../shared/corpus/ort_int8, which ORT fuses into channels-last QLinearConv/QGemm/QLinearAdd kernels), the generated
+    // float32 class, the generated int8 classes (dynamic activations, static calibrated activations, and dynamic with 7-bit
+    // weights), on the same input in the same run. Each GlobalSetup runs them once and checks the outputs against ORT
+    // float32: float32 within |a - b| <= 1e-4 + 1e-3 |b|, every int8 output (ORT's included) cosine >= 0.99 (it throws
+    // otherwise, and BenchmarkDotNet reports the benchmark as failed). The generated calls use the per-thread-workspace
+    // overload, the one applications call.
 
     /// <summary>mnist_cntk: [1,1,28,28] pixels 0..255 (test_data_set_0), 10 logits.</summary>
     public class Mnist : IDisposable
     {
-        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _ort = [];
-        private OrtRunner? _runner;
+        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [], _ortQ = [];
+        private OrtRunner? _runner, _runnerQ;
 
         [GlobalSetup]
         public void Setup()
@@ -22,24 +25,38 @@ namespace QuantGen.Benchmarks
             _f32 = new float[MnistF32.OutputLength];
             _q8 = new float[MnistInt8.OutputLength];
             _q7 = new float[MnistInt8W7.OutputLength];
+            _qs = new float[MnistInt8Static.OutputLength];
             _ort = new float[MnistF32.OutputLength];
-            var model = Corpus.Path("mnist_cntk", "model.onnx");
-            _runner = OrtRunner.Single(model, _x, [1, 1, 28, 28], _ort, [1, 10]);
+            _ortQ = new float[MnistF32.OutputLength];
+            _runner = OrtRunner.Single(Corpus.Path("mnist_cntk", "model.onnx"), _x, [1, 1, 28, 28], _ort, [1, 10]);
+            _runnerQ = OrtRunner.Single(Corpus.Path("ort_int8", "mnist_cntk", "model.onnx"), _x, [1, 1, 28, 28], _ortQ, [1, 10]);
             _runner.Run();
+            OnnxRuntimeInt8();
             Float32();
             Int8();
             Int8W7();
+            Int8Static();
             Check.Float32("MnistF32", _f32, _ort);
+            Check.Int8("ORT int8 mnist", _ortQ, _ort);
             Check.Int8("MnistInt8", _q8, _ort);
             Check.Int8("MnistInt8W7", _q7, _ort);
+            Check.Int8("MnistInt8Static", _qs, _ort);
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
+        [Benchmark] public void OnnxRuntimeInt8() => _runnerQ!.Run();
         [Benchmark] public void Float32() => MnistF32.Predict(_x, _f32);
         [Benchmark] public void Int8() => MnistInt8.Predict(_x, _q8);
         [Benchmark] public void Int8W7() => MnistInt8W7.Predict(_x, _q7);
+        /// <summary>Static activations (calibrated on the 10 digits of the float test sets).</summary>
+        [Benchmark] public void Int8Static() => MnistInt8Static.Predict(_x, _qs);
 
-        [GlobalCleanup] public void Dispose() => _runner?.Dispose();
+        [GlobalCleanup]
+        public void Dispose()
+        {
+            _runner?.Dispose();
+            _runnerQ?.Dispose();
+        }
     }
 
     /// <summary>
@@ -50,8 +67,8 @@ namespace QuantGen.Benchmarks
     /// </summary>
     public class Fashion : IDisposable
     {
-        private float[] _x = [], _f32 = [], _f32Features = [], _q8 = [], _q8Features = [], _q7 = [], _q7Features = [], _qs = [], _qsFeatures = [];
-        private OrtRunner? _runner;
+        private float[] _x = [], _f32 = [], _f32Features = [], _q8 = [], _q8Features = [], _q7 = [], _q7Features = [], _qs = [], _qsFeatures = [], _ortQ = [];
+        private OrtRunner? _runner, _runnerQ;
 
         [GlobalSetup]
         public void Setup()
@@ -67,6 +84,11 @@ namespace QuantGen.Benchmarks
             _qsFeatures = new float[FashionInt8Static.Output19Length];
             _runner = new OrtRunner(Corpus.Path("fashion_mnist_cnn", "model.onnx"), "input", _x, [1, 1, 28, 28], [], "output", "19");
             var ort = _runner.RunAndReadDeviceOutputs();
+            // ORT's int8 model has one output ("output"; the stray "19" was removed before quantizing), declared [batch_size, 10].
+            _ortQ = new float[FashionF32.OutputLength];
+            _runnerQ = OrtRunner.Single(Corpus.Path("ort_int8", "fashion_mnist_cnn", "model.onnx"), _x, [1, 1, 28, 28], _ortQ, [1, 10]);
+            OnnxRuntimeInt8();
+            Check.Int8("ORT int8 fashion output", _ortQ, ort["output"]);
             Float32();
             Int8();
             Int8W7();
@@ -82,21 +104,27 @@ namespace QuantGen.Benchmarks
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
+        [Benchmark] public void OnnxRuntimeInt8() => _runnerQ!.Run();
         [Benchmark] public void Float32() => FashionF32.Predict(_x, _f32, _f32Features);
         [Benchmark] public void Int8() => FashionInt8.Predict(_x, _q8, _q8Features);
         [Benchmark] public void Int8W7() => FashionInt8W7.Predict(_x, _q7, _q7Features);
         /// <summary>Static activations (calibrated on test_data_set_0's 100 images): conv, pool and fc layers chained in uint8.</summary>
         [Benchmark] public void Int8Static() => FashionInt8Static.Predict(_x, _qs, _qsFeatures);
 
-        [GlobalCleanup] public void Dispose() => _runner?.Dispose();
+        [GlobalCleanup]
+        public void Dispose()
+        {
+            _runner?.Dispose();
+            _runnerQ?.Dispose();
+        }
     }
 
     /// <summary>openWakeWord embedding_model (Dimensions unk__314=1): one [1,76,32,1] mel window (the first of
     /// test_data_set_0), a 96-float embedding.</summary>
     public class WakeEmbedding : IDisposable
     {
-        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _ort = [];
-        private OrtRunner? _runner;
+        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [], _ortQ = [];
+        private OrtRunner? _runner, _runnerQ;
 
         [GlobalSetup]
         public void Setup()
@@ -105,31 +133,46 @@ namespace QuantGen.Benchmarks
             _f32 = new float[WakeEmbeddingF32.OutputLength];
             _q8 = new float[WakeEmbeddingInt8.OutputLength];
             _q7 = new float[WakeEmbeddingInt8W7.OutputLength];
+            _qs = new float[WakeEmbeddingInt8Static.OutputLength];
             _ort = new float[WakeEmbeddingF32.OutputLength];
+            _ortQ = new float[WakeEmbeddingF32.OutputLength];
             _runner = OrtRunner.Single(Corpus.Path("openwakeword", "embedding_model", "model.onnx"), _x, [1, 76, 32, 1], _ort, [1, 1, 1, 96]);
+            _runnerQ = OrtRunner.Single(Corpus.Path("ort_int8", "openwakeword_embedding", "model.onnx"), _x, [1, 76, 32, 1], _ortQ, [1, 1, 1, 96]);
             _runner.Run();
+            OnnxRuntimeInt8();
             Float32();
             Int8();
             Int8W7();
+            Int8Static();
             Check.Float32("WakeEmbeddingF32", _f32, _ort);
+            Check.Int8("ORT int8 embedding", _ortQ, _ort);
             Check.Int8("WakeEmbeddingInt8", _q8, _ort);
             Check.Int8("WakeEmbeddingInt8W7", _q7, _ort);
+            Check.Int8("WakeEmbeddingInt8Static", _qs, _ort);
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
+        [Benchmark] public void OnnxRuntimeInt8() => _runnerQ!.Run();
         [Benchmark] public void Float32() => WakeEmbeddingF32.Predict(_x, _f32);
         [Benchmark] public void Int8() => WakeEmbeddingInt8.Predict(_x, _q8);
         [Benchmark] public void Int8W7() => WakeEmbeddingInt8W7.Predict(_x, _q7);
+        /// <summary>Static activations (calibrated on 300 mel windows of the float test sets).</summary>
+        [Benchmark] public void Int8Static() => WakeEmbeddingInt8Static.Predict(_x, _qs);
 
-        [GlobalCleanup] public void Dispose() => _runner?.Dispose();
+        [GlobalCleanup]
+        public void Dispose()
+        {
+            _runner?.Dispose();
+            _runnerQ?.Dispose();
+        }
     }
 
     /// <summary>ResNet18 (ML.NET's featurizer, from NuGet): the preprocessed astronaut photo of resnet18_mlnet/test_data_set_0,
     /// [1,3,224,224] -> 512 features.</summary>
     public class ResNet18 : IDisposable
     {
-        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [];
-        private OrtRunner? _runner;
+        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [], _ortQ = [];
+        private OrtRunner? _runner, _runnerQ;
 
         [GlobalSetup]
         public void Setup()
@@ -140,8 +183,12 @@ namespace QuantGen.Benchmarks
             _q7 = new float[ResNet18Int8W7.OutputLength];
             _qs = new float[ResNet18Int8Static.OutputLength];
             _ort = new float[ResNet18F32.OutputLength];
+            _ortQ = new float[ResNet18F32.OutputLength];
             _runner = OrtRunner.Single(Corpus.ResNet18Model, _x, [1, 3, 224, 224], _ort, [1, 512, 1, 1]);
+            _runnerQ = OrtRunner.Single(Corpus.Path("ort_int8", "resnet18", "model.onnx"), _x, [1, 3, 224, 224], _ortQ, [1, 512, 1, 1]);
             _runner.Run();
+            OnnxRuntimeInt8();
+            Check.Int8("ORT int8 ResNet18", _ortQ, _ort);
             Float32();
             Int8();
             Int8W7();
@@ -153,12 +200,18 @@ namespace QuantGen.Benchmarks
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
+        [Benchmark] public void OnnxRuntimeInt8() => _runnerQ!.Run();
         [Benchmark] public void Float32() => ResNet18F32.Predict(_x, _f32);
         [Benchmark] public void Int8() => ResNet18Int8.Predict(_x, _q8);
         [Benchmark] public void Int8W7() => ResNet18Int8W7.Predict(_x, _q7);
         /// <summary>Static activations (calibrated on the 8 photos): every residual block chained in uint8.</summary>
         [Benchmark] public void Int8Static() => ResNet18Int8Static.Predict(_x, _qs);
 
-        [GlobalCleanup] public void Dispose() => _runner?.Dispose();
+        [GlobalCleanup]
+        public void Dispose()
+        {
+            _runner?.Dispose();
+            _runnerQ?.Dispose();
+        }
     }
 }

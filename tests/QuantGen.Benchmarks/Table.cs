@@ -9,11 +9,6 @@ namespace QuantGen.Benchmarks
     /// <summary>The markdown tables of the --table mode, from BenchmarkDotNet's summaries (medians).</summary>
     internal static class Table
     {
-        /// <summary>Peak int8 multiply-accumulate rates of one core of this machine, uncontended (/work/shared/TOOLCHAIN.md,
-        /// "Speed limits"): vpmaddubsw + vpmaddwd (ymm or zmm) 117 GMAC/s; vpmovsxbw + vpmaddwd (zmm, the mix of QGemm's
-        /// AVX-512BW path) 90 GMAC/s. tests/QuantGen.KernelBench measures them again.</summary>
-        public const double PeakMaddubs = 117, PeakAvx512Widening = 90;
-
         public static double Gmacs(string shape, double medianNs)
         {
             var (m, n, k) = QGemmThroughput.Parse(shape);
@@ -25,7 +20,8 @@ namespace QuantGen.Benchmarks
             var ci = CultureInfo.InvariantCulture;
             var reports = summaries.SelectMany(s => s.Reports).ToList();
             var sb = new StringBuilder();
-            sb.AppendLine(ci, $"Host: {CpuName()}, {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; " +
+            sb.AppendLine(ci, $"Host: {CpuName()} (AVX-VNNI {(System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? "yes" : "no")}, " +
+                $"AVX-512BW {(System.Runtime.Intrinsics.X86.Avx512BW.IsSupported ? "yes" : "no")}), {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}; " +
                 $"BenchmarkDotNet {typeof(Summary).Assembly.GetName().Version}, in process, 3 warmup + 10 measured iterations; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.");
             sb.AppendLine();
 
@@ -47,31 +43,19 @@ namespace QuantGen.Benchmarks
             var present = models.Where(m => reports.Any(r => r.BenchmarkCase.Descriptor.Type == m.Type)).ToList();
             if (present.Count > 0)
             {
-                sb.AppendLine("Batch-1 latency, median microseconds per call (ratios are of medians: below 1 means the first is faster).");
+                sb.AppendLine("Batch-1 latency, median microseconds per call (ratios are of medians: below 1 means the first is faster). ORT int8 is ONNX " +
+                    "Runtime on the QDQ models of ../shared/corpus/ort_int8; generated int8 static is calibrated, 8-bit weights (the package default).");
                 sb.AppendLine();
-                sb.AppendLine("| model | ORT float32 | generated float32 | generated int8 | int8, 7-bit weights | int8 / float32 | int8 / ORT | int8 7-bit / ORT | float32 / ORT | allocated per call (float32, int8, int8 7-bit) |");
+                sb.AppendLine("| model | ORT float32 | ORT int8 | generated float32 | generated int8 static | generated int8 dynamic | int8 dynamic, 7-bit weights | static / ORT int8 | float32 / ORT float32 | allocated per call (float32, static, dynamic) |");
                 sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
                 foreach (var (type, name) in present)
                 {
-                    double? ort = Median(type, "OnnxRuntime"), f32 = Median(type, "Float32"), q8 = Median(type, "Int8"), q7 = Median(type, "Int8W7");
-                    sb.AppendLine(ci, $"| {name} | {Us(ort)} | {Us(f32)} | {Us(q8)} | {Us(q7)} | {Ratio(q8, f32)} | {Ratio(q8, ort)} | {Ratio(q7, ort)} | {Ratio(f32, ort)} | " +
-                        $"{Alloc(type, "Float32")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8W7")?.ToString(ci) ?? "?"} B |");
+                    double? ort = Median(type, "OnnxRuntime"), ortQ = Median(type, "OnnxRuntimeInt8"), f32 = Median(type, "Float32"), q8 = Median(type, "Int8"),
+                        q7 = Median(type, "Int8W7"), qs = Median(type, "Int8Static");
+                    sb.AppendLine(ci, $"| {name} | {Us(ort)} | {Us(ortQ)} | {Us(f32)} | {Us(qs)} | {Us(q8)} | {Us(q7)} | {Ratio(qs, ortQ)} | {Ratio(f32, ort)} | " +
+                        $"{Alloc(type, "Float32")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8Static")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8")?.ToString(ci) ?? "?"} B |");
                 }
                 sb.AppendLine();
-                var statics = present.Where(m => Median(m.Type, "Int8Static") != null).ToList();
-                if (statics.Count > 0)
-                {
-                    sb.AppendLine("Static (calibrated) int8, where int8 layers chain in uint8 (Int8Boundaries), same run:");
-                    sb.AppendLine();
-                    sb.AppendLine("| model | generated int8, dynamic | generated int8, static | static / dynamic | static / ORT | allocated per call |");
-                    sb.AppendLine("|---|---:|---:|---:|---:|---|");
-                    foreach (var (type, name) in statics)
-                    {
-                        double? ort = Median(type, "OnnxRuntime"), q8 = Median(type, "Int8"), qs = Median(type, "Int8Static");
-                        sb.AppendLine(ci, $"| {name} | {Us(q8)} | {Us(qs)} | {Ratio(qs, q8)} | {Ratio(qs, ort)} | {Alloc(type, "Int8Static")?.ToString(ci) ?? "?"} B |");
-                    }
-                    sb.AppendLine();
-                }
             }
 
             var order = QGemmThroughput.Shapes.ToList();
@@ -79,19 +63,19 @@ namespace QuantGen.Benchmarks
                 .OrderBy(r => (bool)r.BenchmarkCase.Parameters["NarrowWeights"]).ThenBy(r => order.IndexOf((string)r.BenchmarkCase.Parameters["Shape"])).ToList();
             if (gemm.Count > 0)
             {
-                sb.AppendLine(ci, $"Int8 GEMM, QGemm.Run (int32 output, the CPU's best path: {PathName()}); MACs = M * N * K, GMAC/s = MACs / median time. " +
-                    $"Peaks of one uncontended core (TOOLCHAIN.md): {PeakMaddubs} GMAC/s vpmaddubsw+vpmaddwd, {PeakAvx512Widening} GMAC/s vpmovsxbw+vpmaddwd (the AVX-512BW path's mix).");
+                string path = QuantGen.Kernels.QuantPath.Name(QuantGen.Kernels.QuantPath.Best);
+                sb.AppendLine(ci, $"Int8 GEMM, QGemm.Run (int32 output, the CPU's best path: {path}); MACs = M * N * K, GMAC/s = MACs / median time. Each path's own instruction-mix peak: tests/QuantGen.KernelBench, run on the same host.");
                 sb.AppendLine();
-                sb.AppendLine(ci, $"| weights | M | N | K | MACs | median us | GMAC/s | % of {PeakMaddubs} | % of {PeakAvx512Widening} |");
-                sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+                sb.AppendLine("| weights | M | N | K | MACs | median us | GMAC/s |");
+                sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
                 foreach (var r in gemm)
                 {
                     var shape = (string)r.BenchmarkCase.Parameters["Shape"];
                     var (m, n, k) = QGemmThroughput.Parse(shape);
                     double? med = r.ResultStatistics?.Median;
                     double g = med is null ? double.NaN : Gmacs(shape, med.Value);
-                    var weights = (bool)r.BenchmarkCase.Parameters["NarrowWeights"] ? "7-bit (narrow kernel)" : "8-bit";
-                    sb.AppendLine(ci, $"| {weights} | {m} | {n} | {k} | {(long)m * n * k:N0} | {Us(med)} | {g:F1} | {100 * g / PeakMaddubs:F0}% | {100 * g / PeakAvx512Widening:F0}% |");
+                    var weights = (bool)r.BenchmarkCase.Parameters["NarrowWeights"] ? "7-bit (narrow kernel without VNNI)" : "8-bit";
+                    sb.AppendLine(ci, $"| {weights} | {m} | {n} | {k} | {(long)m * n * k:N0} | {Us(med)} | {g:F1} |");
                 }
             }
             return sb.ToString();
@@ -107,13 +91,6 @@ namespace QuantGen.Benchmarks
             catch (System.IO.IOException) { }
             catch (UnauthorizedAccessException) { }
             return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
-        }
-
-        private static string PathName()
-        {
-            if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported) return "AVX-512BW";
-            if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) return "AVX2";
-            return "non-x86 or portable";
         }
     }
 }

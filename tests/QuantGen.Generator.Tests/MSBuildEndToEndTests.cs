@@ -62,6 +62,14 @@ Console.WriteLine(""argmax="" + best);
             return Array.IndexOf(expected, expected.Max());
         }
 
+        /// <summary>A property of the consumer project as MSBuild evaluates it (no build).</summary>
+        private static string Property(string folder, string name, string args)
+        {
+            var r = DotNetCli.DotNet($"msbuild -getProperty:{name} {args}", folder);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            return r.Output.Trim();
+        }
+
         private static float[] ReadFloats(string path) =>
             OnnxImporter.DecodeStandalone(TensorProto.Parser.ParseFrom(File.ReadAllBytes(path)), Path.GetFileName(path)).ToFloats();
 
@@ -147,6 +155,13 @@ Console.WriteLine(""argmax="" + best);
 ");
             BuildAndRun(consumer, expected);
             Assert.True(Directory.Exists(Path.Combine(temp.Path, "packages", "quantgen", version)), "the package was not restored into the temporary packages folder");
+
+            // The package's NativeAOT default: x86-64-v3 for x64 targets, nothing for arm64, and a user's own choice wins.
+            Assert.Equal("x86-64-v3", Property(consumer, "IlcInstructionSet", "-p:RuntimeIdentifier=linux-x64"));
+            Assert.Equal("x86-64-v3", Property(consumer, "IlcInstructionSet", "-p:RuntimeIdentifier=win-x64"));
+            Assert.Equal("", Property(consumer, "IlcInstructionSet", "-p:RuntimeIdentifier=linux-arm64"));
+            Assert.Equal("native", Property(consumer, "IlcInstructionSet", "-p:RuntimeIdentifier=linux-x64 -p:IlcInstructionSet=native"));
+            Assert.Equal("", Property(consumer, "IlcInstructionSet", "-p:RuntimeIdentifier=linux-x64 -p:QuantGenDefaultInstructionSet=false"));
         }
     }
 }
