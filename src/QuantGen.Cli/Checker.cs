@@ -40,6 +40,10 @@ namespace QuantGen.Cli
     {
         /// <summary>Top-1 agreement with the expected output for classifiers (quantized checks), else null.</summary>
         public double? Top1 { get; init; }
+        /// <summary>Quantized checks: output elements that differ from the expected ones by more than float rounding
+        /// (1e-6 + 1e-5 |expected|), e.g. one step of an int8 output grid, and the element count.</summary>
+        public long Differing { get; init; }
+        public long Elements { get; init; }
     }
 
     /// <summary>Compiles a model for given symbolic dimension values, runs it on test sets and compares with expected outputs.</summary>
@@ -160,6 +164,7 @@ namespace QuantGen.Cli
             try { outs = model.Run(inputs); }
             catch (Exception e) { return new SetResult(set.Name, false, $"run failed: {e.GetType().Name}: {e.Message}", 0, 0, 0, null); }
             double maxAbs = 0, maxRel = 0, dot = 0, na = 0, nb = 0;
+            long differing = 0, elements = 0;
             string? failure = null;
             for (int o = 0; o < Math.Min(outs.Length, set.Outputs.Count); o++)
             {
@@ -179,6 +184,8 @@ namespace QuantGen.Cli
                     maxAbs = Math.Max(maxAbs, diff);
                     maxRel = Math.Max(maxRel, diff / Math.Max(Math.Abs(b), 1e-12));
                     dot += a * b; na += a * a; nb += b * b;
+                    elements++;
+                    if (diff > 1e-6 + 1e-5 * Math.Abs(b)) differing++;
                     if (!(diff <= AbsTol + RelTol * Math.Abs(b)))
                         failure ??= $"output {o} ('{plan.Outputs[o].Name}') element {i}: {a.ToString("R", CultureInfo.InvariantCulture)} vs expected {b.ToString("R", CultureInfo.InvariantCulture)}";
                 }
@@ -191,7 +198,7 @@ namespace QuantGen.Cli
                 bool sizesOk = failure == null || !failure.Contains("elements");
                 bool ok = sizesOk && cosine >= min;
                 return new SetResult(set.Name, ok, ok ? "" : sizesOk ? $"cosine {cosine:F6} < {min}" : failure!, maxAbs, maxRel, cosine, outs)
-                { Top1 = Top1Agreement(outs, set) };
+                { Top1 = Top1Agreement(outs, set), Differing = differing, Elements = elements };
             }
             return new SetResult(set.Name, failure == null, failure ?? "", maxAbs, maxRel, cosine, outs);
         }

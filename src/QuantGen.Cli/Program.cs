@@ -140,6 +140,7 @@ usage:
                 }
                 var r = Checker.Evaluate(model, set, minCosine);
                 var top1 = r.Top1 is double t ? string.Create(CultureInfo.InvariantCulture, $" top1={t:P2}") : "";
+                if (minCosine != null) top1 += string.Create(CultureInfo.InvariantCulture, $" differing={r.Differing}/{r.Elements}");
                 if (r.Passed)
                 {
                     passed++;

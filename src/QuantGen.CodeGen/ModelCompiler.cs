@@ -78,20 +78,31 @@ namespace QuantGen.CodeGen
                 if (v.Shape == null)
                     throw new QgException(DiagnosticIds.ShapeInference, $"{modelFileName}: input '{v.Name}' has no shape");
             }
+            var quant = QuantizationOptionsOf(options, modelFileName);
+            // A pre-quantized (QDQ) model run in int8: its weight DequantizeLinears are marked before folding replaces them.
+            bool qdq = quant.Precision == Precision.Int8 && QdqModel.MarkWeights(model.Graph) > 0;
             Passes.InferAndFold(model.Graph, ops, diagnostics, modelFileName);
             Passes.CheckDeclaredOutputs(model.Graph, diagnostics, modelFileName);
             Passes.RemoveDeadNodes(model.Graph);
+            IReadOnlyDictionary<Value, ActivationQuant>? activations = null;
+            if (qdq)
+            {
+                activations = QdqModel.FoldActivationPairs(model.Graph);
+                int tables = QdqModel.FuseLookupTables(model.Graph, ops);
+                diagnostics.Add(new QgDiagnostic(DiagnosticIds.InvalidOption, QgSeverity.Info,
+                    $"{modelFileName}: pre-quantized (QDQ) model: the model's int8 weights and {activations.Count} activation scales are used; {tables} uint8 lookup tables"));
+            }
             Fusion.Run(model.Graph, n => ops.Get(n)?.AcceptsActivation(n) == true);
-            var quant = QuantizationOptionsOf(options, modelFileName);
-            IReadOnlyDictionary<Value, (double, double)>? ranges = null;
-            if (quant.Precision == Precision.Int8 && quant.Activations == ActivationMode.Static)
+            if (!qdq && quant.Precision == Precision.Int8 && quant.Activations == ActivationMode.Static)
             {
                 var samples = CalibrationData.Load(options.Calibration, model.Graph.Inputs, options.CalibrationSamples);
-                ranges = Calibrator.Calibrate(model.Graph, ops, samples, quant);
+                var ranges = Calibrator.Calibrate(model.Graph, ops, samples, quant);
                 diagnostics.Add(new QgDiagnostic(DiagnosticIds.InvalidOption, QgSeverity.Info,
                     $"{modelFileName}: calibrated {ranges.Count} tensors on {samples.Count} samples ({quant.Method})"));
+                activations = ranges.ToDictionary(kv => kv.Key, kv => ActivationQuant.FromRange(kv.Value.Item1, kv.Value.Item2));
             }
-            QuantizationPlanner.Decide(model.Graph, quant, ranges);
+            QuantizationPlanner.Decide(model.Graph, quant, activations);
+            if (qdq) QdqModel.Simplify(model.Graph);
             return Planner.Plan(model, ops);
         }
 

@@ -17,6 +17,12 @@ namespace QuantGen.Graph
         /// <summary>Build-time data when the value is a constant.</summary>
         public TensorData? Constant { get; set; }
         public Node? Producer { get; set; }
+        /// <summary>
+        /// Set on the output of a DequantizeLinear of constant int8 weights in a pre-quantized (QDQ) model: the model's own
+        /// quantized values and scales, kept when constant folding replaces the DequantizeLinear by its float result
+        /// (<see cref="Quantization.QdqModel.MarkWeights"/>).
+        /// </summary>
+        public Quantization.QuantizedTensor? QuantizedSource { get; set; }
         public bool IsConstant => Constant != null;
         public override string ToString() => $"{Name}:{DataTypes.OnnxName(Type)}{Shapes.Format(Shape)}";
     }

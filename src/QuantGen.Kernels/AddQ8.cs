@@ -8,11 +8,11 @@ namespace QuantGen.Kernels
     /// <summary>
     /// Addition of two uint8 tensors of the same shape into uint8 (int8 chains, e.g. a residual Add):
     /// <code>
-    ///   acc[i] = factorA * (a[i] - zeroA) + factorB * (b[i] - zeroB)          (int32, exact: |acc| &lt; 2 * 255 * 2^14)
+    ///   acc[i] = factorA * (a[i] - zeroA) + factorB * (b[i] - zeroB)          (int32, exact: |acc| &lt;= 2 * 255 * 2^22 &lt; 2^31)
     ///   y[i]   = clamp(rule(acc[i], m0, shift) + zeroY, qmin, qmax)            (RequantizeRule.cs)
     /// </code>
-    /// The build chooses factorA / factorB = scaleA / scaleB (the larger scale is 2^14) and m0 * 2^-shift =
-    /// max(scaleA, scaleB) / (2^14 * scaleY), so y approximates (scaleA (a - zeroA) + scaleB (b - zeroB)) / scaleY + zeroY.
+    /// The build chooses factorA / factorB = scaleA / scaleB (the larger scale is 2^22, <see cref="Requantization.AddFactorBits"/>) and
+    /// m0 * 2^-shift = max(scaleA, scaleB) / (2^22 * scaleY), so y approximates (scaleA (a - zeroA) + scaleB (b - zeroB)) / scaleY + zeroY.
     /// The integer sums are computed in chunks on the stack and requantized by the one vectorized rule.
     /// </summary>
     internal static class AddQ8
@@ -22,7 +22,7 @@ namespace QuantGen.Kernels
         {
             int len = y.Length;
             if (a.Length < len || b.Length < len) throw new ArgumentException("AddQ8: operand too small");
-            if ((uint)factorA > 1 << 14 || (uint)factorB > 1 << 14 || (uint)zeroA > 255 || (uint)zeroB > 255)
+            if ((uint)factorA > 1 << Requantization.AddFactorBits || (uint)factorB > 1 << Requantization.AddFactorBits || (uint)zeroA > 255 || (uint)zeroB > 255)
                 throw new ArgumentException("AddQ8: factor or zero point out of range");
             const int Chunk = 256;
             Span<int> acc = stackalloc int[Chunk];

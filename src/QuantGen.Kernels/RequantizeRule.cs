@@ -27,6 +27,12 @@ namespace QuantGen.Kernels
         public const int MinShift = 16, MaxShift = 63;
 
         /// <summary>
+        /// The uint8 Add's input factors (AddQ8) are in 2^AddFactorBits units: the larger is exactly 2^22, the other is its
+        /// ratio rounded to 2^-22 (at most 255 * 2^-23 of an output step off). 2 * 255 * 2^22 &lt; 2^31 keeps the int32 sum exact.
+        /// </summary>
+        public const int AddFactorBits = 22;
+
+        /// <summary>
         /// Exact build-time decomposition S = M0 * 2^-N: M0 = round-half-up(mantissa(S) * 2^31) taken from the bits of the
         /// double (no floating-point rounding besides that one), renormalized to 2^30 with N - 1 when it rounds up to 2^31.
         /// </summary>

@@ -101,6 +101,9 @@ namespace QuantGen.Kernels.Tests
                 }
         }
 
+        /// <summary>The Add factors' unit: the larger factor is exactly this (2^22), so |acc| reaches 2 * 255 * 2^22.</summary>
+        private const int Unit = 1 << Requantization.AddFactorBits;
+
         [Fact]
         public void Uint8_add_equals_definition()
         {
@@ -108,14 +111,14 @@ namespace QuantGen.Kernels.Tests
             foreach (int len in new[] { 1, 15, 16, 17, 255, 256, 257, 700 })
                 foreach (var (fa, za, fb, zb, scale, zy, qmin, qmax) in new[]
                 {
-                    (16384, 0, 16384, 0, 0.5, 0, 0, 255), (16384, 128, 9000, 3, 1.7, 90, 90, 255), (1, 255, 16384, 255, 0.01, 255, 0, 255),
-                    (12000, 37, 16384, 200, 3.9, 12, 20, 200), (0, 0, 16384, 17, 1.0, 128, 0, 255),
+                    (Unit, 0, Unit, 0, 0.5, 0, 0, 255), (Unit, 128, 2303721, 3, 1.7, 90, 90, 255), (1, 255, Unit, 255, 0.01, 255, 0, 255),
+                    (3072000, 37, Unit, 200, 3.9, 12, 20, 200), (0, 0, Unit, 17, 1.0, 128, 0, 255), (Unit, 0, Unit, 255, 1.0, 0, 0, 255),
                 })
                 {
                     var a = new byte[len]; var b = new byte[len];
                     rng.NextBytes(a); rng.NextBytes(b);
                     if (len > 2) { a[0] = 255; b[0] = 255; a[1] = 0; b[1] = 0; }
-                    var (m0, shift) = Requantization.QuantizeMultiplier(scale / 16384);
+                    var (m0, shift) = Requantization.QuantizeMultiplier(scale / Unit);
                     var expected = new byte[len];
                     AddQ8.Reference(a, b, expected, fa, za, fb, zb, m0, shift, zy, qmin, qmax);
                     var actual = new byte[len + 16];

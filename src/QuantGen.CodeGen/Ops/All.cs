@@ -20,7 +20,7 @@ namespace QuantGen.CodeGen.Ops
                 new ConstantOfShape(), new ConstantOp(), new Expand(), new Where(), new Clip(),
                 new Softmax(false), new Softmax(true), new BatchNormalization(), new If(),
                 new QuantizeLinear(), new DequantizeLinear(), new DynamicQuantizeLinear(), new MatMulInteger(), new ConvInteger(),
-                new QLinearMatMul(), new QLinearConv(),
+                new QLinearMatMul(), new QLinearConv(), new LookupTable(),
             };
             ops.AddRange(Unary.Create());
             ops.AddRange(Binary.Create());

@@ -26,7 +26,10 @@ namespace QuantGen.Graph.Quantization
         private static readonly HashSet<string> PassThrough = new HashSet<string>(StringComparer.Ordinal)
             { "MaxPool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity" };
 
-        public static void Place(Graph g, IReadOnlyDictionary<Value, (double Min, double Max)> ranges)
+        /// <param name="activations">The uint8 parameters of each value that has them (calibrated, or a QDQ model's own).</param>
+        /// <param name="everyValue">A QDQ model: every value with parameters that can be produced in uint8 is, even when only float
+        /// ops or graph outputs read it, so they read it on the model's uint8 grid (with its implicit clamps) as the model says.</param>
+        public static void Place(Graph g, IReadOnlyDictionary<Value, ActivationQuant> activations, bool everyValue = false)
         {
             var inGraph = new HashSet<Node>(g.Nodes);                // the main graph's nodes (If-branch nodes keep float boundaries)
             var consumers = new Dictionary<Value, List<Node>>();
@@ -56,12 +59,12 @@ namespace QuantGen.Graph.Quantization
                 {
                     if (IsPassThrough(p)) r = p.Input(0)!.Type == DataType.Float ? Source(p.Input(0)!) : null;
                     else if (CanWriteUInt8(p)) r = p.Quantization!.Output;
-                    else if (IsAddCandidate(p, ranges) && Source(p.Input(0)!) is ActivationQuant qa && Source(p.Input(1)!) is ActivationQuant qb)
+                    else if (IsAddCandidate(p, activations) && Source(p.Input(0)!) is ActivationQuant qa && Source(p.Input(1)!) is ActivationQuant qb)
                     {
-                        var qc = ActivationQuant.FromRange(ranges[v].Min, ranges[v].Max);
+                        var qc = activations[v];
                         if (AddRequantization(qa, qb, qc) != null) r = qc;
                     }
-                    else if (p.OpType == "Concat" && p.Domain.Length == 0 && ranges.ContainsKey(v)) r = ConcatSource(p, v);
+                    else if (p.OpType == "Concat" && p.Domain.Length == 0 && activations.ContainsKey(v)) r = ConcatSource(p, v);
                 }
                 source[v] = r;
                 return r;
@@ -71,7 +74,7 @@ namespace QuantGen.Graph.Quantization
             // int8 layer read by nothing else, which then requantizes to the Concat's calibrated range (it covers every input's).
             ActivationQuant? ConcatSource(Node p, Value v)
             {
-                var qc = ActivationQuant.FromRange(ranges[v].Min, ranges[v].Max);
+                var qc = activations[v];
                 var layers = new List<Node>();
                 foreach (var u in p.Inputs)
                 {
@@ -120,6 +123,9 @@ namespace QuantGen.Graph.Quantization
                 else if (!marked.ContainsKey(x)) marked[x] = n.Quantization!.Input!;
                 n.Quantization!.Input = marked[x];
             }
+            if (everyValue)
+                foreach (var v in activations.Keys)
+                    if (!chained.Contains(v) && Source(v) != null) Mark(v);
             foreach (var add in adds)
             {
                 var (qa, qb, qc) = (marked[add.Input(0)!], marked[add.Input(1)!], marked[add.Outputs[0]]);
@@ -251,22 +257,23 @@ namespace QuantGen.Graph.Quantization
         }
 
         /// <summary>An Add of two float tensors of the output's shape, with a calibrated output and a clamp (or no) activation.</summary>
-        private static bool IsAddCandidate(Node n, IReadOnlyDictionary<Value, (double Min, double Max)> ranges) =>
+        private static bool IsAddCandidate(Node n, IReadOnlyDictionary<Value, ActivationQuant> activations) =>
             n.Domain.Length == 0 && n.OpType == "Add" && n.Quantization == null && n.Inputs.Count == 2
             && n.Input(0) is Value a && n.Input(1) is Value b && a.Type == DataType.Float && b.Type == DataType.Float
             && Shapes.Same(a.Shape, n.Outputs[0].Shape) && Shapes.Same(b.Shape, n.Outputs[0].Shape)
-            && ranges.ContainsKey(n.Outputs[0])
+            && activations.ContainsKey(n.Outputs[0])
             && (n.FusedActivation == null || n.FusedActivation.OpType == "Relu" || n.FusedActivation.OpType == "Clip");
 
         /// <summary>
-        /// The integer form of a uint8 Add (AddQ8): factors with factorA / factorB = scaleA / scaleB, the larger 2^14, and the
-        /// rule's multiplier for max(scaleA, scaleB) / (2^14 * scaleY); null when that multiplier is out of the rule's range.
+        /// The integer form of a uint8 Add (AddQ8): factors with factorA / factorB = scaleA / scaleB, the larger 2^22
+        /// (Requantization.AddFactorBits), and the rule's multiplier for max(scaleA, scaleB) / (2^22 * scaleY); null when that
+        /// multiplier is out of the rule's exact range [2^-33, 2^15).
         /// </summary>
         private static (AddQuantization Factors, (int Multiplier, int Shift) Rule)? AddRequantization(ActivationQuant a, ActivationQuant b, ActivationQuant y)
         {
-            double max = Math.Max(a.Scale, b.Scale), unit = 1 << 14;
+            double max = Math.Max(a.Scale, b.Scale), unit = 1 << QuantGen.Kernels.Requantization.AddFactorBits;
             double m = max / (unit * y.Scale);
-            if (!(max > 0) || !(m > 0) || !(m < 32768.0)) return null;
+            if (!(max > 0) || !(m >= 1.0 / (1L << 33)) || !(m < 32768.0)) return null;
             var factors = new AddQuantization((int)Math.Round(unit * a.Scale / max), a.ZeroPoint, (int)Math.Round(unit * b.Scale / max), b.ZeroPoint);
             return (factors, QuantGen.Kernels.Requantization.QuantizeMultiplier(m));
         }

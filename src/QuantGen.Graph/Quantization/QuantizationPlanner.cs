@@ -19,37 +19,65 @@ namespace QuantGen.Graph.Quantization
         /// </summary>
         public const int MinInt8Depth = 32;
 
-        public static void Decide(Graph g, QuantizationOptions options, IReadOnlyDictionary<Value, (double Min, double Max)>? ranges = null)
+        /// <param name="activations">Static uint8 parameters per value (calibrated, or a QDQ model's own); null for dynamic activations.</param>
+        public static void Decide(Graph g, QuantizationOptions options, IReadOnlyDictionary<Value, ActivationQuant>? activations = null)
         {
             foreach (var n in g.AllNodes()) n.Quantization = null;
             if (options.Precision == Precision.Float32) return;
-            foreach (var n in g.AllNodes())
+            bool staticActivations = activations != null && (options.Activations == ActivationMode.Static || IsPreQuantized(g));
+            if (IsPreQuantized(g))
             {
-                if (n.Domain.Length != 0) continue;
-                if (IsActivationMatMul(n))
+                // A QDQ model decides for itself: its quantized layers run in int8 with its weights and scales, the rest in float.
+                foreach (var n in g.AllNodes())
                 {
-                    n.Quantization = new LayerQuantization(n, Precision.Int8, "both operands quantized per call") { Macs = Macs(n) };
-                    continue;
+                    if (n.Domain.Length != 0) continue;
+                    int axis = WeightAxis(n);
+                    if (axis == int.MinValue || n.Input(1)!.QuantizedSource is not QuantizedTensor qw || qw.Axis != -1 && qw.Axis != axis) continue;
+                    if (activations == null || !activations.TryGetValue(n.Input(0)!, out var input)) continue;
+                    n.Quantization = new LayerQuantization(n, Precision.Int8, "the model's int8 weights and activation scales (QDQ)")
+                    {
+                        Weights = qw,
+                        WeightMse = 0,
+                        Macs = Macs(n),
+                        Input = input,
+                        Output = activations.TryGetValue(n.Outputs[0], out var output) ? output : null,
+                    };
                 }
-                int axis = WeightAxis(n);
-                if (axis == int.MinValue) continue;
-                var w = n.Input(1)!.Constant!;
-                if (Depth(n, axis) < MinInt8Depth) continue;
-                string weights = options.WeightBits == 7 ? "7-bit weights" : "int8 weights";
-                var q = new LayerQuantization(n, Precision.Int8, options.Activations == ActivationMode.Static && ranges != null
-                    ? weights + " and calibrated activations" : weights + ", activations quantized per call");
-                q.Weights = QuantizedTensor.Symmetric(w, options.Weights == WeightGranularity.PerChannel ? axis : -1, options.WeightBits == 7 ? 63 : 127);
-                q.WeightMse = q.Weights.MeanSquaredError(w);
-                q.Macs = Macs(n);
-                if (options.Activations == ActivationMode.Static && ranges != null)
-                {
-                    if (ranges.TryGetValue(n.Input(0)!, out var r)) q.Input = ActivationQuant.FromRange(r.Min, r.Max);
-                    if (ranges.TryGetValue(n.Outputs[0], out var o)) q.Output = ActivationQuant.FromRange(o.Min, o.Max);
-                }
-                n.Quantization = q;
             }
-            if (options.Activations == ActivationMode.Static && ranges != null) Int8Boundaries.Place(g, ranges);
+            else
+            {
+                foreach (var n in g.AllNodes())
+                {
+                    if (n.Domain.Length != 0) continue;
+                    if (IsActivationMatMul(n))
+                    {
+                        n.Quantization = new LayerQuantization(n, Precision.Int8, "both operands quantized per call") { Macs = Macs(n) };
+                        continue;
+                    }
+                    int axis = WeightAxis(n);
+                    if (axis == int.MinValue) continue;
+                    var w = n.Input(1)!.Constant!;
+                    if (Depth(n, axis) < MinInt8Depth) continue;
+                    string weights = options.WeightBits == 7 ? "7-bit weights" : "int8 weights";
+                    var q = new LayerQuantization(n, Precision.Int8, staticActivations
+                        ? weights + " and calibrated activations" : weights + ", activations quantized per call");
+                    q.Weights = QuantizedTensor.Symmetric(w, options.Weights == WeightGranularity.PerChannel ? axis : -1, options.WeightBits == 7 ? 63 : 127);
+                    q.WeightMse = q.Weights.MeanSquaredError(w);
+                    q.Macs = Macs(n);
+                    if (staticActivations)
+                    {
+                        if (activations!.TryGetValue(n.Input(0)!, out var input)) q.Input = input;
+                        if (activations.TryGetValue(n.Outputs[0], out var output)) q.Output = output;
+                    }
+                    n.Quantization = q;
+                }
+            }
+            if (staticActivations) Int8Boundaries.Place(g, activations!, everyValue: IsPreQuantized(g));
         }
+
+        /// <summary>A QDQ model: some layer's weights are the model's own int8 values (<see cref="QdqModel.MarkWeights"/>).</summary>
+        public static bool IsPreQuantized(Graph g) =>
+            g.AllNodes().Any(n => n.Inputs.Any(v => v?.QuantizedSource != null));
 
         /// <summary>A MatMul of two float activations (neither constant) with dot products at least <see cref="MinInt8Depth"/> deep.</summary>
         public static bool IsActivationMatMul(Node n) =>
