@@ -22,6 +22,10 @@ if (images.Length != count * Digits.InputLength)
     return 1;
 }
 
+// --accuracy-only: accuracy and a hash of every output, no timing (used under emulation to compare x64 and arm64 bit for bit).
+bool accuracyOnly = args.Length > 0 && args[0] == "--accuracy-only";
+// The kernels are emitted into this assembly (internal classes), so the sample can say which int8 path this CPU runs.
+Console.WriteLine($"int8 kernel path: {QuantGen.Kernels.QuantPath.Name(QuantGen.Kernels.QuantPath.Best)}");
 Evaluate("float32", Digits.Predict);
 Evaluate("int8", DigitsInt8.Predict);
 return 0;
@@ -30,12 +34,20 @@ void Evaluate(string precision, Predictor predict)
 {
     var scores = new float[Digits.OutputLength];
     int correct = 0;
+    ulong hash = 14695981039346656037UL; // FNV-1a over the bits of every output score
     for (int i = 0; i < count; i++)
     {
         predict(images.AsSpan(i * Digits.InputLength, Digits.InputLength), scores);
         if (ArgMax(scores) == labels[i]) correct++;
+        foreach (float v in scores)
+            for (uint bits = BitConverter.SingleToUInt32Bits(v), b = 0; b < 4; b++) { hash ^= (bits >> (int)(8 * b)) & 0xFF; hash *= 1099511628211UL; }
     }
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{precision} accuracy: {100.0 * correct / count:F2}% ({correct} of {count} digits)"));
+    if (accuracyOnly)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{precision} outputs hash: {hash:x16}"));
+        return;
+    }
 
     // Latency: warm up (tiered JIT settles; no-op under NativeAOT), then time whole passes over the data set.
     for (int i = 0; i < 5 * count; i++) predict(images.AsSpan(i % count * Digits.InputLength, Digits.InputLength), scores);

@@ -15,7 +15,7 @@ namespace QuantGen.Benchmarks
     /// <summary>mnist_cntk: [1,1,28,28] pixels 0..255 (test_data_set_0), 10 logits.</summary>
     public class Mnist : IDisposable
     {
-        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [], _ortQ = [];
+        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [], _ortQ = [], _qq = new float[MnistQdq.OutputLength];
         private OrtRunner? _runner, _runnerQ;
 
         [GlobalSetup]
@@ -41,6 +41,8 @@ namespace QuantGen.Benchmarks
             Check.Int8("MnistInt8", _q8, _ort);
             Check.Int8("MnistInt8W7", _q7, _ort);
             Check.Int8("MnistInt8Static", _qs, _ort);
+            Int8Qdq();
+            Check.Int8("MnistQdq vs ORT int8", _qq, _ortQ, 0.999);
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
@@ -50,6 +52,8 @@ namespace QuantGen.Benchmarks
         [Benchmark] public void Int8W7() => MnistInt8W7.Predict(_x, _q7);
         /// <summary>Static activations (calibrated on the 10 digits of the float test sets).</summary>
         [Benchmark] public void Int8Static() => MnistInt8Static.Predict(_x, _qs);
+        /// <summary>ORT's int8 QDQ model compiled by QuantGen (the same quantization as OnnxRuntimeInt8).</summary>
+        [Benchmark] public void Int8Qdq() => MnistQdq.Predict(_x, _qq);
 
         [GlobalCleanup]
         public void Dispose()
@@ -68,6 +72,7 @@ namespace QuantGen.Benchmarks
     public class Fashion : IDisposable
     {
         private float[] _x = [], _f32 = [], _f32Features = [], _q8 = [], _q8Features = [], _q7 = [], _q7Features = [], _qs = [], _qsFeatures = [], _ortQ = [];
+        private readonly float[] _qq = new float[FashionQdq.OutputLength];
         private OrtRunner? _runner, _runnerQ;
 
         [GlobalSetup]
@@ -101,6 +106,8 @@ namespace QuantGen.Benchmarks
             Int8Static();
             Check.Int8("FashionInt8Static output", _qs, ort["output"]);
             Check.Int8("FashionInt8Static 19", _qsFeatures, ort["19"]);
+            Int8Qdq();
+            Check.Int8("FashionQdq vs ORT int8", _qq, _ortQ, 0.999);
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
@@ -110,6 +117,8 @@ namespace QuantGen.Benchmarks
         [Benchmark] public void Int8W7() => FashionInt8W7.Predict(_x, _q7, _q7Features);
         /// <summary>Static activations (calibrated on test_data_set_0's 100 images): conv, pool and fc layers chained in uint8.</summary>
         [Benchmark] public void Int8Static() => FashionInt8Static.Predict(_x, _qs, _qsFeatures);
+        /// <summary>ORT's int8 QDQ model compiled by QuantGen (the same quantization as OnnxRuntimeInt8; one output).</summary>
+        [Benchmark] public void Int8Qdq() => FashionQdq.Predict(_x, _qq);
 
         [GlobalCleanup]
         public void Dispose()
@@ -123,13 +132,14 @@ namespace QuantGen.Benchmarks
     /// test_data_set_0), a 96-float embedding.</summary>
     public class WakeEmbedding : IDisposable
     {
-        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [], _ortQ = [];
+        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [], _ortQ = [], _qq = [];
         private OrtRunner? _runner, _runnerQ;
 
         [GlobalSetup]
         public void Setup()
         {
             _x = Corpus.ReadFloats(Corpus.Path("openwakeword", "embedding_model", "test_data_set_0", "input_0.pb"), WakeEmbeddingF32.InputLength);
+            _qq = new float[WakeEmbeddingQdq.OutputLength];
             _f32 = new float[WakeEmbeddingF32.OutputLength];
             _q8 = new float[WakeEmbeddingInt8.OutputLength];
             _q7 = new float[WakeEmbeddingInt8W7.OutputLength];
@@ -149,6 +159,8 @@ namespace QuantGen.Benchmarks
             Check.Int8("WakeEmbeddingInt8", _q8, _ort);
             Check.Int8("WakeEmbeddingInt8W7", _q7, _ort);
             Check.Int8("WakeEmbeddingInt8Static", _qs, _ort);
+            Int8Qdq();
+            Check.Int8("WakeEmbeddingQdq vs ORT int8", _qq, _ortQ, 0.999);
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
@@ -158,6 +170,8 @@ namespace QuantGen.Benchmarks
         [Benchmark] public void Int8W7() => WakeEmbeddingInt8W7.Predict(_x, _q7);
         /// <summary>Static activations (calibrated on 300 mel windows of the float test sets).</summary>
         [Benchmark] public void Int8Static() => WakeEmbeddingInt8Static.Predict(_x, _qs);
+        /// <summary>ORT's int8 QDQ model compiled by QuantGen (the same quantization as OnnxRuntimeInt8).</summary>
+        [Benchmark] public void Int8Qdq() => WakeEmbeddingQdq.Predict(_x, _qq);
 
         [GlobalCleanup]
         public void Dispose()
@@ -171,7 +185,7 @@ namespace QuantGen.Benchmarks
     /// [1,3,224,224] -> 512 features.</summary>
     public class ResNet18 : IDisposable
     {
-        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [], _ortQ = [];
+        private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [], _ortQ = [], _qq = [];
         private OrtRunner? _runner, _runnerQ;
 
         [GlobalSetup]
@@ -184,6 +198,7 @@ namespace QuantGen.Benchmarks
             _qs = new float[ResNet18Int8Static.OutputLength];
             _ort = new float[ResNet18F32.OutputLength];
             _ortQ = new float[ResNet18F32.OutputLength];
+            _qq = new float[ResNet18Qdq.OutputLength];
             _runner = OrtRunner.Single(Corpus.ResNet18Model, _x, [1, 3, 224, 224], _ort, [1, 512, 1, 1]);
             _runnerQ = OrtRunner.Single(Corpus.Path("ort_int8", "resnet18", "model.onnx"), _x, [1, 3, 224, 224], _ortQ, [1, 512, 1, 1]);
             _runner.Run();
@@ -197,6 +212,8 @@ namespace QuantGen.Benchmarks
             Check.Int8("ResNet18Int8W7", _q7, _ort);
             Int8Static();
             Check.Int8("ResNet18Int8Static", _qs, _ort);
+            Int8Qdq();
+            Check.Int8("ResNet18Qdq vs ORT int8", _qq, _ortQ, 0.999);
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
@@ -206,6 +223,8 @@ namespace QuantGen.Benchmarks
         [Benchmark] public void Int8W7() => ResNet18Int8W7.Predict(_x, _q7);
         /// <summary>Static activations (calibrated on the 8 photos): every residual block chained in uint8.</summary>
         [Benchmark] public void Int8Static() => ResNet18Int8Static.Predict(_x, _qs);
+        /// <summary>ORT's int8 QDQ model compiled by QuantGen (the same quantization as OnnxRuntimeInt8).</summary>
+        [Benchmark] public void Int8Qdq() => ResNet18Qdq.Predict(_x, _qq);
 
         [GlobalCleanup]
         public void Dispose()

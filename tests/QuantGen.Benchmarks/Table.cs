@@ -46,14 +46,14 @@ namespace QuantGen.Benchmarks
                 sb.AppendLine("Batch-1 latency, median microseconds per call (ratios are of medians: below 1 means the first is faster). ORT int8 is ONNX " +
                     "Runtime on the QDQ models of ../shared/corpus/ort_int8; generated int8 static is calibrated, 8-bit weights (the package default).");
                 sb.AppendLine();
-                sb.AppendLine("| model | ORT float32 | ORT int8 | generated float32 | generated int8 static | generated int8 dynamic | int8 dynamic, 7-bit weights | static / ORT int8 | float32 / ORT float32 | allocated per call (float32, static, dynamic) |");
-                sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+                sb.AppendLine("| model | ORT float32 | ORT int8 (QDQ) | generated float32 | generated int8 from the QDQ model | generated int8 static | generated int8 dynamic | int8 dynamic, 7-bit weights | QDQ / ORT int8 | static / ORT int8 | float32 / ORT float32 | allocated per call (float32, QDQ, static) |");
+                sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
                 foreach (var (type, name) in present)
                 {
                     double? ort = Median(type, "OnnxRuntime"), ortQ = Median(type, "OnnxRuntimeInt8"), f32 = Median(type, "Float32"), q8 = Median(type, "Int8"),
-                        q7 = Median(type, "Int8W7"), qs = Median(type, "Int8Static");
-                    sb.AppendLine(ci, $"| {name} | {Us(ort)} | {Us(ortQ)} | {Us(f32)} | {Us(qs)} | {Us(q8)} | {Us(q7)} | {Ratio(qs, ortQ)} | {Ratio(f32, ort)} | " +
-                        $"{Alloc(type, "Float32")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8Static")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8")?.ToString(ci) ?? "?"} B |");
+                        q7 = Median(type, "Int8W7"), qs = Median(type, "Int8Static"), qq = Median(type, "Int8Qdq");
+                    sb.AppendLine(ci, $"| {name} | {Us(ort)} | {Us(ortQ)} | {Us(f32)} | {Us(qq)} | {Us(qs)} | {Us(q8)} | {Us(q7)} | {Ratio(qq, ortQ)} | {Ratio(qs, ortQ)} | {Ratio(f32, ort)} | " +
+                        $"{Alloc(type, "Float32")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8Qdq")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8Static")?.ToString(ci) ?? "?"} B |");
                 }
                 sb.AppendLine();
             }
