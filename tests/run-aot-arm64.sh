@@ -5,7 +5,7 @@
 # NativeAOT binary, each with --accuracy-only (accuracy and a hash of all 1,797 x 10 output scores per precision), and
 # requires the int8 lines (accuracy and hash) to be identical everywhere: int8 results are bit-identical on x64 and arm64.
 # Float32 lines are printed for information (float32 may differ in the last bits across ISAs).
-# Prints "N passed, N failed" for its checks.
+# Ends with "succeeded: N failed: N" for its checks (the counts .ci/run adds up).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${AOT_ARM64_OUT:-$root/artifacts/digits-aot}"
@@ -19,16 +19,16 @@ for p in libc6-dev:arm64 libgcc-12-dev:arm64 zlib1g-dev:arm64; do dpkg -s "$p" >
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing: ${need_apt[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null || { echo "apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null || { echo "apt-get install failed"; echo "   succeeded: 0 failed: 1"; exit 1; }
 fi
 
 rm -rf "$out"
 echo "== publishing samples/Digits as NativeAOT for linux-arm64 and linux-x64"
 if ! dotnet publish "$root/samples/Digits/Digits.csproj" -c Release -r linux-arm64 -p:LinkerFlavor=lld -o "$out/arm64" -nologo -v:q; then
-  echo "arm64 publish failed"; echo "0 passed, 1 failed"; exit 1
+  echo "arm64 publish failed"; echo "   succeeded: 0 failed: 1"; exit 1
 fi
 if ! dotnet publish "$root/samples/Digits/Digits.csproj" -c Release -r linux-x64 -o "$out/x64" -nologo -v:q; then
-  echo "x64 publish failed"; echo "0 passed, 1 failed"; exit 1
+  echo "x64 publish failed"; echo "   succeeded: 0 failed: 1"; exit 1
 fi
 file "$out/arm64/Digits" 2>/dev/null | sed 's/^/   /' || true
 
@@ -44,5 +44,5 @@ int8() { grep -E '^int8 (accuracy|outputs)' <<<"$1"; }
 check "x64 int8 accuracy and output hash present" "2" "$(int8 "$x64" | wc -l | tr -d ' ')"
 check "arm64 (default CPU) int8 lines equal x64's" "$(int8 "$x64")" "$(int8 "$sdot")"
 check "arm64 (cortex-a53, no SDOT) int8 lines equal x64's" "$(int8 "$x64")" "$(int8 "$a53")"
-echo "$passed passed, $failed failed"
+echo "   succeeded: $passed failed: $failed"
 [ "$failed" -eq 0 ]

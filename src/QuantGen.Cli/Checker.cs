@@ -74,6 +74,8 @@ namespace QuantGen.Cli
             /// <summary>Seconds spent generating C# (parse, optimize, plan, emit) and compiling it with Roslyn.</summary>
             public double GenerateSeconds { get; internal set; }
             public double CompileSeconds { get; internal set; }
+            /// <summary>The compiled model class (namespace QuantGen.Check).</summary>
+            public Type? ModelType { get; internal set; }
 
             /// <summary>Runs the model once (outputs and workspace guarded against out-of-bounds writes); one new array per output.</summary>
             public Array[] Run(IReadOnlyList<Array> inputs) => Runner.Run(inputs);
@@ -113,6 +115,7 @@ namespace QuantGen.Cli
             return new Compiled
             {
                 Runner = Runner(compiled.Assembly!, "Harness" + className, plan),
+                ModelType = compiled.Assembly!.GetType("QuantGen.Check." + className),
                 Plan = plan, Source = result.Source!, Diagnostics = result.Diagnostics,
                 GenerateSeconds = generateSeconds, CompileSeconds = clock.Elapsed.TotalSeconds - generateSeconds,
             };

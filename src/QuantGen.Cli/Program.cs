@@ -21,6 +21,10 @@ usage:
       every set passes.
       int8 options: --weights per-channel|per-tensor, --weight-bits 8|7, --activations dynamic|static, --calibration <folder>,
       --calibration-method minmax|percentile|mse|entropy, --percentile <p>, --min-cosine <c>
+  quantgen profile <folder|model.onnx> [--data <folder>] [--dims name=N,...] [--runs N] [--precision ...] [int8 options]
+      Compiles the model with a timer after each op, warms it up, runs the first test set's inputs (their first
+      samples when --dims binds smaller sizes) N times (default 300) and prints each op's mean time per call,
+      slowest first, with its share of the whole call.
   quantgen generate <model.onnx> -o <Model.g.cs> [--class Name] [--namespace Ns] [--dims name=N,...]
       Writes the code a build would generate: the model file, and one QuantGen.Kernels.<Name>.g.cs file per
       kernel it uses in the same folder.";
@@ -34,6 +38,7 @@ usage:
                 {
                     "check" => Check(args.Skip(1).ToArray()),
                     "generate" => Generate(args.Skip(1).ToArray()),
+                    "profile" => Profile(args.Skip(1).ToArray()),
                     _ => Fail($"unknown command '{args[0]}'\n\n{Usage}"),
                 };
             }
@@ -164,11 +169,8 @@ usage:
             return model ?? throw new UsageException($"no model.onnx (or single .onnx file) in '{folder}'");
         }
 
-        private static int Generate(string[] args)
+        private static Dictionary<string, int> DimsOption(Dictionary<string, string> o)
         {
-            var (model, o) = Parse(args);
-            if (model == null || !o.TryGetValue("-o", out var output)) throw new UsageException("generate needs <model.onnx> -o <file>");
-            var bytes = File.ReadAllBytes(model);
             var dims = new Dictionary<string, int>(StringComparer.Ordinal);
             if (o.TryGetValue("--dims", out var ds))
                 foreach (var kv in ds.Split(',', StringSplitOptions.RemoveEmptyEntries))
@@ -178,6 +180,56 @@ usage:
                         throw new UsageException($"--dims entry '{kv}' is not name=N");
                     dims[parts[0].Trim()] = v;
                 }
+            return dims;
+        }
+
+        private static int Profile(string[] args)
+        {
+            var (target, o) = Parse(args);
+            if (target == null) throw new UsageException("profile needs a folder or a model file");
+            string modelPath = File.Exists(target) ? target : FindModel(target);
+            string dataFolder = o.TryGetValue("--data", out var d) ? d : Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+            int runs = o.TryGetValue("--runs", out var r) ? int.Parse(r, CultureInfo.InvariantCulture) : 300;
+            var bytes = File.ReadAllBytes(modelPath);
+            var sets = TestSet.ReadAll(dataFolder);
+            if (sets.Count == 0) throw new UsageException($"no test_data_set_* in {dataFolder}");
+            var dims = DimsOption(o);
+            if (dims.Count == 0) dims = Checker.BindDims(bytes, Path.GetFileName(modelPath), sets[0].Inputs);
+            var options = QuantOptions(o) with { Profile = true };
+            var model = new Checker(bytes, Path.GetFileName(modelPath), OnnxModelReader.FolderResolver(Path.GetDirectoryName(Path.GetFullPath(modelPath))!), options)
+                .Compile(dims);
+            var inputs = new List<Array>();
+            for (int i = 0; i < model.Plan.Inputs.Count; i++)
+            {
+                var v = model.Plan.Inputs[i];
+                var all = Checker.ConvertArray(sets[0].Inputs[i], v.Type);
+                int n = QuantGen.Graph.Shapes.Size(v.Shape!);
+                if (all.Length < n) throw new UsageException($"input {i} of {sets[0].Name} has {all.Length} elements, the model expects {n}");
+                var x = Checker.NewArray(v.Type, n);
+                Array.Copy(all, x, n);
+                inputs.Add(x);
+            }
+            var profile = model.ModelType!.GetNestedType("QuantGenProfile", System.Reflection.BindingFlags.NonPublic)!;
+            var ticks = (long[])profile.GetField("Ticks")!.GetValue(null)!;
+            var names = (string[])profile.GetField("Names")!.GetValue(null)!;
+            var warm = System.Diagnostics.Stopwatch.StartNew();
+            while (warm.Elapsed.TotalSeconds < 2) model.Run(inputs); // the JIT reaches tier 1
+            Array.Clear(ticks);
+            for (int i = 0; i < runs; i++) model.Run(inputs);
+            double total = ticks.Sum();
+            double us(long t) => t * 1e6 / System.Diagnostics.Stopwatch.Frequency / runs;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model {Path.GetFileName(modelPath)}, precision {options.Precision.ToLowerInvariant()}, {runs} calls after warm-up; mean us per call: {us((long)total):F1}"));
+            foreach (int i in Enumerable.Range(0, ticks.Length).OrderByDescending(i => ticks[i]))
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{us(ticks[i]),10:F1} us {100 * ticks[i] / total,5:F1}%  {names[i]}"));
+            return 0;
+        }
+
+        private static int Generate(string[] args)
+        {
+            var (model, o) = Parse(args);
+            if (model == null || !o.TryGetValue("-o", out var output)) throw new UsageException("generate needs <model.onnx> -o <file>");
+            var bytes = File.ReadAllBytes(model);
+            var dims = DimsOption(o);
             var options = QuantOptions(o) with
             {
                 ClassName = o.TryGetValue("--class", out var c) ? c : Names.TypeName(Path.GetFileNameWithoutExtension(model)),

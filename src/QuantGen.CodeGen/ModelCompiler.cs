@@ -32,6 +32,11 @@ namespace QuantGen.CodeGen
         public int CalibrationSamples { get; init; } = 1000;
         /// <summary>"public" or "internal".</summary>
         public string Accessibility { get; init; } = "public";
+        /// <summary>
+        /// Emit per-op timing (the CLI's <c>quantgen profile</c>; not a &lt;QuantModel&gt; option): a nested
+        /// <c>QuantGenProfile</c> class accumulates Stopwatch ticks after each op of Run, by step.
+        /// </summary>
+        public bool Profile { get; init; }
         /// <summary>Values for symbolic dimensions (dim_param), e.g. batch_size=1.</summary>
         public IReadOnlyDictionary<string, int> Dimensions { get; init; } = new Dictionary<string, int>();
     }

@@ -20,6 +20,7 @@ namespace QuantGen.CodeGen
         private readonly List<string> _inParams = new List<string>();
         private readonly List<string> _outParams = new List<string>();
         private readonly List<string> _remarks = new List<string>();
+        private readonly List<string> _profiled = new List<string>();
         private int _temps;
 
         internal ConstantPool Constants { get; } = new ConstantPool();
@@ -53,6 +54,7 @@ namespace QuantGen.CodeGen
 
             // The Run body sits in method, class and (when given) namespace blocks.
             var body = new CodeWriter { Indent = string.IsNullOrEmpty(_options.Namespace) ? 2 : 3 };
+            if (_options.Profile) body.Line("QuantGenProfile.Last = global::System.Diagnostics.Stopwatch.GetTimestamp();");
             EmitSteps(_plan.Steps, body);
 
             var w = new CodeWriter();
@@ -123,10 +125,27 @@ namespace QuantGen.CodeGen
             w.Raw(body.ToString());
             w.Close();
             w.Line();
+            if (_options.Profile) EmitProfile(w);
             Constants.Emit(w);
             w.Close();
             if (hasNs) w.Close();
             return w.ToString();
+        }
+
+        /// <summary>The per-op timer of a profiling build: ticks per op, summed over calls (single-threaded use).</summary>
+        private void EmitProfile(CodeWriter w)
+        {
+            w.Open("internal static class QuantGenProfile");
+            w.Line($"public static readonly long[] Ticks = new long[{_profiled.Count}];");
+            w.Line("public static readonly string[] Names = { " + string.Join(", ", _profiled.Select(p => "\"" + p.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"")) + " };");
+            w.Line("internal static long Last;");
+            w.Open("internal static void Mark(int op)");
+            w.Line("long now = global::System.Diagnostics.Stopwatch.GetTimestamp();");
+            w.Line("Ticks[op] += now - Last;");
+            w.Line("Last = now;");
+            w.Close();
+            w.Close();
+            w.Line();
         }
 
         private void EmitParamDocs(CodeWriter w)
@@ -207,6 +226,11 @@ namespace QuantGen.CodeGen
                         if (ns.IsView) break;
                         foreach (var o in n.Outputs) Declare(o, w);
                         op.Emit(new EmitContext(this, ns, w));
+                        if (_options.Profile)
+                        {
+                            w.Line($"QuantGenProfile.Mark({_profiled.Count});");
+                            _profiled.Add(n.Name + " (" + n.OpType + (n.Quantization != null ? ", int8" : "") + ")");
+                        }
                         break;
                     }
                     case CopyStep cs:
