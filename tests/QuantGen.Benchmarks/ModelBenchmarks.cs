@@ -12,11 +12,24 @@ namespace QuantGen.Benchmarks
     // otherwise, and BenchmarkDotNet reports the benchmark as failed). The generated calls use the per-thread-workspace
     // overload, the one applications call.
 
+    /// <summary>The two ONNX Runtime sessions of a model benchmark (float32 and ORT's own int8), disposed after the run.</summary>
+    public abstract class OrtSessions : IDisposable
+    {
+        protected OrtRunner? _runner, _runnerQ;
+
+        [GlobalCleanup]
+        public void Dispose()
+        {
+            _runner?.Dispose();
+            _runnerQ?.Dispose();
+            GC.SuppressFinalize(this);
+        }
+    }
+
     /// <summary>mnist_cntk: [1,1,28,28] pixels 0..255 (test_data_set_0), 10 logits.</summary>
-    public class Mnist : IDisposable
+    public class Mnist : OrtSessions
     {
         private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [], _ortQ = [], _qq = new float[MnistQdq.OutputLength];
-        private OrtRunner? _runner, _runnerQ;
 
         [GlobalSetup]
         public void Setup()
@@ -54,13 +67,6 @@ namespace QuantGen.Benchmarks
         [Benchmark] public void Int8Static() => MnistInt8Static.Predict(_x, _qs);
         /// <summary>ORT's int8 QDQ model compiled by QuantGen (the same quantization as OnnxRuntimeInt8).</summary>
         [Benchmark] public void Int8Qdq() => MnistQdq.Predict(_x, _qq);
-
-        [GlobalCleanup]
-        public void Dispose()
-        {
-            _runner?.Dispose();
-            _runnerQ?.Dispose();
-        }
     }
 
     /// <summary>
@@ -69,11 +75,10 @@ namespace QuantGen.Benchmarks
     /// refuses [1,...] values bound in advance: its outputs are bound with BindOutputToDevice (ORT allocates them per call,
     /// native memory, log level ERROR so no per-call warning), as /work/shared/TOOLCHAIN.md measured it.
     /// </summary>
-    public class Fashion : IDisposable
+    public class Fashion : OrtSessions
     {
         private float[] _x = [], _f32 = [], _f32Features = [], _q8 = [], _q8Features = [], _q7 = [], _q7Features = [], _qs = [], _qsFeatures = [], _ortQ = [];
         private readonly float[] _qq = new float[FashionQdq.OutputLength];
-        private OrtRunner? _runner, _runnerQ;
 
         [GlobalSetup]
         public void Setup()
@@ -119,21 +124,13 @@ namespace QuantGen.Benchmarks
         [Benchmark] public void Int8Static() => FashionInt8Static.Predict(_x, _qs, _qsFeatures);
         /// <summary>ORT's int8 QDQ model compiled by QuantGen (the same quantization as OnnxRuntimeInt8; one output).</summary>
         [Benchmark] public void Int8Qdq() => FashionQdq.Predict(_x, _qq);
-
-        [GlobalCleanup]
-        public void Dispose()
-        {
-            _runner?.Dispose();
-            _runnerQ?.Dispose();
-        }
     }
 
     /// <summary>openWakeWord embedding_model (Dimensions unk__314=1): one [1,76,32,1] mel window (the first of
     /// test_data_set_0), a 96-float embedding.</summary>
-    public class WakeEmbedding : IDisposable
+    public class WakeEmbedding : OrtSessions
     {
         private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [], _ortQ = [], _qq = [];
-        private OrtRunner? _runner, _runnerQ;
 
         [GlobalSetup]
         public void Setup()
@@ -172,21 +169,13 @@ namespace QuantGen.Benchmarks
         [Benchmark] public void Int8Static() => WakeEmbeddingInt8Static.Predict(_x, _qs);
         /// <summary>ORT's int8 QDQ model compiled by QuantGen (the same quantization as OnnxRuntimeInt8).</summary>
         [Benchmark] public void Int8Qdq() => WakeEmbeddingQdq.Predict(_x, _qq);
-
-        [GlobalCleanup]
-        public void Dispose()
-        {
-            _runner?.Dispose();
-            _runnerQ?.Dispose();
-        }
     }
 
     /// <summary>ResNet18 (ML.NET's featurizer, from NuGet): the preprocessed astronaut photo of resnet18_mlnet/test_data_set_0,
     /// [1,3,224,224] -> 512 features.</summary>
-    public class ResNet18 : IDisposable
+    public class ResNet18 : OrtSessions
     {
         private float[] _x = [], _f32 = [], _q8 = [], _q7 = [], _qs = [], _ort = [], _ortQ = [], _qq = [];
-        private OrtRunner? _runner, _runnerQ;
 
         [GlobalSetup]
         public void Setup()
@@ -225,12 +214,5 @@ namespace QuantGen.Benchmarks
         [Benchmark] public void Int8Static() => ResNet18Int8Static.Predict(_x, _qs);
         /// <summary>ORT's int8 QDQ model compiled by QuantGen (the same quantization as OnnxRuntimeInt8).</summary>
         [Benchmark] public void Int8Qdq() => ResNet18Qdq.Predict(_x, _qq);
-
-        [GlobalCleanup]
-        public void Dispose()
-        {
-            _runner?.Dispose();
-            _runnerQ?.Dispose();
-        }
     }
 }
