@@ -162,6 +162,13 @@ namespace QuantGen.Kernels
                 // Values are already inside the output type, so the truncating narrow is exact for uint8 and int8 alike.
                 Vector256.Narrow(Vector256.Narrow(y0, y1), Vector256.Narrow(y2, y3)).AsByte().StoreUnsafe(ref py, (nuint)i);
             }
+            // Short rows (a narrow layer's 8-24 channels): one vector of 8 at a time, the low 8 bytes of the same narrow.
+            for (; i <= len - 8; i += 8)
+            {
+                var y = Avx2Lane(ref pa, ref pm, ref pn, i, perChannel, vm, vlo, vhi, vl, vr, vsh, ylo, yhi, vzp);
+                var w = Vector256.Narrow(y, y);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref py, i), Vector256.Narrow(w, w).AsUInt64().ToScalar());
+            }
             return i;
         }
 
@@ -202,6 +209,18 @@ namespace QuantGen.Kernels
                 var y2 = Avx512Lane(ref pa, ref pm, ref pn, i + 32, perChannel, vm, vlo, vhi, vl, vr, vsh, ylo, yhi, vzp);
                 var y3 = Avx512Lane(ref pa, ref pm, ref pn, i + 48, perChannel, vm, vlo, vhi, vl, vr, vsh, ylo, yhi, vzp);
                 Vector512.Narrow(Vector512.Narrow(y0, y1), Vector512.Narrow(y2, y3)).AsByte().StoreUnsafe(ref py, (nuint)i);
+            }
+            // Short rows: 16 at a time (vpmovdb truncates, exact for the in-range values), then 8 with the AVX2 lane.
+            for (; i <= len - 16; i += 16)
+                Avx512F.ConvertToVector128Byte(Avx512Lane(ref pa, ref pm, ref pn, i, perChannel, vm, vlo, vhi, vl, vr, vsh, ylo, yhi, vzp).AsUInt32())
+                    .StoreUnsafe(ref py, (nuint)i);
+            if (i <= len - 8)
+            {
+                var y = Avx2Lane(ref pa, ref pm, ref pn, i, perChannel, vm.GetLower(), vlo.GetLower(), vhi.GetLower(),
+                    vl.GetLower(), vr.GetLower(), vsh.GetLower(), ylo.GetLower(), yhi.GetLower(), vzp.GetLower());
+                var w = Vector256.Narrow(y, y);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref py, i), Vector256.Narrow(w, w).AsUInt64().ToScalar());
+                i += 8;
             }
             return i;
         }
