@@ -10,17 +10,22 @@ namespace QuantGen.Graph.Quantization
     /// through a QuantizeLinear -> DequantizeLinear pair. With Precision=Int8 these patterns become QuantGen's own int8
     /// layers with the model's scales and zero points:
     /// <list type="number">
-    /// <item><see cref="MarkWeights"/> (before constant folding) records the int8 values and scales of each weight
-    /// DequantizeLinear on its output value, so the folded float weights still carry them.</item>
-    /// <item><see cref="FoldActivationPairs"/> (before fusion) removes each activation Q -> DQ pair and returns its uint8
-    /// parameters per value; fusion then sees the float graph (a Relu or LeakyRelu can fuse into its producer).</item>
+    /// <item><see cref="MarkWeights"/> (before inference) folds each DequantizeLinear of constant weights into a float
+    /// constant that still carries the model's int8 values and scales (<see cref="Value.QuantizedSource"/>).</item>
+    /// <item><see cref="FoldActivationPairs"/> (before fusion) removes each activation Q -> DQ pair whose producer and
+    /// readers all run on uint8 in QuantGen (Conv, Gemm, MatMul, Add, Concat, MaxPool, views) and returns the uint8
+    /// parameters per value; pairs around float ops stay, their values carrying the parameters too.</item>
+    /// <item><see cref="FuseLookupTables"/> turns each DequantizeLinear -> elementwise float ops -> QuantizeLinear chain
+    /// into one uint8 lookup table.</item>
     /// <item><see cref="QuantizationPlanner"/> makes every Conv, Gemm and MatMul whose weights came from step 1 and whose
-    /// input has parameters an int8 layer with those weights and parameters, and <see cref="Int8Boundaries"/> chains them
-    /// in uint8 exactly as for calibrated models. Everything else stays float32, as the model's author left it.</item>
+    /// input has parameters an int8 layer with those weights and parameters; <see cref="Int8Boundaries"/> chains them in
+    /// uint8 as for calibrated models and produces every value that has parameters in uint8 where it can, so float
+    /// readers see the model's grid. Everything else stays float32, as the model's author left it.</item>
+    /// <item><see cref="Simplify"/> cancels the QuantizeLinear(DequantizeLinear(t)) round trips this leaves and composes
+    /// neighbouring tables.</item>
     /// </list>
     /// The arithmetic then differs from ONNX Runtime's only in rounding: requantization uses QuantGen's fixed-point rule
-    /// (RequantizeRule.cs) where ORT rounds a float product, and a float op reading a removed pair's value reads it without
-    /// the round trip through uint8 (ORT rounds it; QuantGen does where an int8 layer produced it).
+    /// (RequantizeRule.cs) where ORT rounds a float product, and the uint8 Add's factor ratio is rounded to 2^-22.
     /// </summary>
     public static class QdqModel
     {
