@@ -84,7 +84,7 @@ namespace QuantGen.CodeGen
                     throw new QgException(DiagnosticIds.ShapeInference, $"{modelFileName}: input '{v.Name}' has no shape");
             }
             var quant = QuantizationOptionsOf(options, modelFileName);
-            // A pre-quantized (QDQ) model run in int8: its weight DequantizeLinears are marked before folding replaces them.
+            // A pre-quantized (QDQ) model run in int8: its weight DequantizeLinears become constants marked with the model's int8 weights.
             bool qdq = quant.Precision == Precision.Int8 && QdqModel.MarkWeights(model.Graph) > 0;
             Passes.InferAndFold(model.Graph, ops, diagnostics, modelFileName);
             Passes.CheckDeclaredOutputs(model.Graph, diagnostics, modelFileName);

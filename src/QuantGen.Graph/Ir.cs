@@ -18,9 +18,8 @@ namespace QuantGen.Graph
         public TensorData? Constant { get; set; }
         public Node? Producer { get; set; }
         /// <summary>
-        /// Set on the output of a DequantizeLinear of constant int8 weights in a pre-quantized (QDQ) model: the model's own
-        /// quantized values and scales, kept when constant folding replaces the DequantizeLinear by its float result
-        /// (<see cref="Quantization.QdqModel.MarkWeights"/>).
+        /// Set on the float constant that replaced a DequantizeLinear of constant int8 weights in a pre-quantized (QDQ) model:
+        /// the model's own quantized values and scales (<see cref="Quantization.QdqModel.MarkWeights"/>).
         /// </summary>
         public Quantization.QuantizedTensor? QuantizedSource { get; set; }
         public bool IsConstant => Constant != null;

@@ -162,14 +162,18 @@ namespace QuantGen.Kernels
                 // Values are already inside the output type, so the truncating narrow is exact for uint8 and int8 alike.
                 Vector256.Narrow(Vector256.Narrow(y0, y1), Vector256.Narrow(y2, y3)).AsByte().StoreUnsafe(ref py, (nuint)i);
             }
-            // Short rows (a narrow layer's 8-24 channels): one vector of 8 at a time, the low 8 bytes of the same narrow.
+            // Short rows (a narrow layer's 8-24 channels): one vector of 8 at a time.
             for (; i <= len - 8; i += 8)
-            {
-                var y = Avx2Lane(ref pa, ref pm, ref pn, i, perChannel, vm, vlo, vhi, vl, vr, vsh, ylo, yhi, vzp);
-                var w = Vector256.Narrow(y, y);
-                Unsafe.WriteUnaligned(ref Unsafe.Add(ref py, i), Vector256.Narrow(w, w).AsUInt64().ToScalar());
-            }
+                StoreLow8(Avx2Lane(ref pa, ref pm, ref pn, i, perChannel, vm, vlo, vhi, vl, vr, vsh, ylo, yhi, vzp), ref Unsafe.Add(ref py, i));
             return i;
+        }
+
+        /// <summary>The 8 in-range int32 lanes of y as 8 bytes at p: the low 8 bytes of the same truncating narrow.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreLow8(Vector256<int> y, ref byte p)
+        {
+            var w = Vector256.Narrow(y, y);
+            Unsafe.WriteUnaligned(ref p, Vector256.Narrow(w, w).AsUInt64().ToScalar());
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -216,10 +220,8 @@ namespace QuantGen.Kernels
                     .StoreUnsafe(ref py, (nuint)i);
             if (i <= len - 8)
             {
-                var y = Avx2Lane(ref pa, ref pm, ref pn, i, perChannel, vm.GetLower(), vlo.GetLower(), vhi.GetLower(),
-                    vl.GetLower(), vr.GetLower(), vsh.GetLower(), ylo.GetLower(), yhi.GetLower(), vzp.GetLower());
-                var w = Vector256.Narrow(y, y);
-                Unsafe.WriteUnaligned(ref Unsafe.Add(ref py, i), Vector256.Narrow(w, w).AsUInt64().ToScalar());
+                StoreLow8(Avx2Lane(ref pa, ref pm, ref pn, i, perChannel, vm.GetLower(), vlo.GetLower(), vhi.GetLower(),
+                    vl.GetLower(), vr.GetLower(), vsh.GetLower(), ylo.GetLower(), yhi.GetLower(), vzp.GetLower()), ref Unsafe.Add(ref py, i));
                 i += 8;
             }
             return i;

@@ -339,7 +339,8 @@ namespace QuantGen.Graph.Quantization
             return v;
         }
 
-        private static string Unique(Graph g, string name)
+        /// <summary>A name not yet used in the graph (or its enclosing graphs): name, else name_1, name_2, ...</summary>
+        internal static string Unique(Graph g, string name)
         {
             if (g.Lookup(name) == null) return name;
             for (int i = 1; ; i++)

@@ -181,9 +181,10 @@ namespace QuantGen.Graph.Quantization
 
         /// <summary>
         /// Replaces each DequantizeLinear (per tensor, uint8) -> elementwise float ops -> QuantizeLinear (per tensor, uint8)
-        /// chain by one <see cref="LookupTableOp"/> node. Each of the 256 input bytes goes through the chain's own build-time
-        /// evaluation (every op's Fold, DequantizeLinear and QuantizeLinear included), so the table holds exactly what the
-        /// chain computes. Intermediate values must have no other reader. Returns the number of tables.
+        /// chain by one <see cref="LookupTableOp"/> node. Each of the 256 input bytes is dequantized (<see cref="Dequantize"/>),
+        /// goes through each op's own build-time evaluation (its Fold) and is quantized (<see cref="Quantize"/>), the formulas
+        /// of the run-time kernels, so the table holds exactly what the chain computes. Intermediate values must have no other
+        /// reader. Returns the number of tables.
         /// </summary>
         public static int FuseLookupTables(Graph g, IOpRegistry ops)
         {
@@ -219,9 +220,9 @@ namespace QuantGen.Graph.Quantization
                 var floats = t.ToFloats();
                 t = new TensorData(DataType.UInt8, new[] { 256 }, floats.Select(v => (long)Quantize(v, pout)).ToArray());
 
-                var table = new Value(Unique(g, q.Outputs[0].Name + "_table")) { Type = DataType.UInt8, Shape = new[] { 256 }, Constant = t.Reshaped(new[] { 256 }) };
+                var table = new Value(Int8Boundaries.Unique(g, q.Outputs[0].Name + "_table")) { Type = DataType.UInt8, Shape = new[] { 256 }, Constant = t.Reshaped(new[] { 256 }) };
                 g.Values[table.Name] = table;
-                var lut = new Node(Unique(g, q.Name + "_lookup"), LookupTableOp, Domain) { Opset = 1 };
+                var lut = new Node(Int8Boundaries.Unique(g, q.Name + "_lookup"), LookupTableOp, Domain) { Opset = 1 };
                 lut.Inputs.Add(d.Input(0)); lut.Inputs.Add(table);
                 lut.Outputs.Add(q.Outputs[0]);
                 q.Outputs[0].Producer = lut;
@@ -312,20 +313,13 @@ namespace QuantGen.Graph.Quantization
                 var t1 = inner.Input(1)!.Constant!;
                 var t2 = n.Input(1)!.Constant!;
                 var composed = new TensorData(DataType.UInt8, new[] { 256 }, Enumerable.Range(0, 256).Select(b => t2.GetLong((int)t1.GetLong(b))).ToArray());
-                var table = new Value(Unique(g, n.Outputs[0].Name + "_table")) { Type = DataType.UInt8, Shape = new[] { 256 }, Constant = composed };
+                var table = new Value(Int8Boundaries.Unique(g, n.Outputs[0].Name + "_table")) { Type = DataType.UInt8, Shape = new[] { 256 }, Constant = composed };
                 g.Values[table.Name] = table;
                 n.Inputs[0] = inner.Input(0);
                 n.Inputs[1] = table;
                 removed.Add(inner);
             }
             if (removed.Count > 0) g.Nodes = g.Nodes.Where(n => !removed.Contains(n)).ToList();
-        }
-
-        private static string Unique(Graph g, string name)
-        {
-            if (g.Lookup(name) == null) return name;
-            for (int i = 1; ; i++)
-                if (g.Lookup(name + "_" + i) == null) return name + "_" + i;
         }
 
         private static bool IsInt8Op(Node n) => n.Domain.Length == 0 && Int8Producers.Contains(n.OpType);

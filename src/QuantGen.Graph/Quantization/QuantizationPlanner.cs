@@ -24,8 +24,9 @@ namespace QuantGen.Graph.Quantization
         {
             foreach (var n in g.AllNodes()) n.Quantization = null;
             if (options.Precision == Precision.Float32) return;
-            bool staticActivations = activations != null && (options.Activations == ActivationMode.Static || IsPreQuantized(g));
-            if (IsPreQuantized(g))
+            bool preQuantized = IsPreQuantized(g);
+            bool staticActivations = activations != null && (options.Activations == ActivationMode.Static || preQuantized);
+            if (preQuantized)
             {
                 // A QDQ model decides for itself: its quantized layers run in int8 with its weights and scales, the rest in float.
                 foreach (var n in g.AllNodes())
@@ -72,7 +73,7 @@ namespace QuantGen.Graph.Quantization
                     n.Quantization = q;
                 }
             }
-            if (staticActivations) Int8Boundaries.Place(g, activations!, everyValue: IsPreQuantized(g));
+            if (staticActivations) Int8Boundaries.Place(g, activations!, everyValue: preQuantized);
         }
 
         /// <summary>A QDQ model: some layer's weights are the model's own int8 values (<see cref="QdqModel.MarkWeights"/>).</summary>
