@@ -95,13 +95,16 @@ namespace QuantGen.Kernels
         {
             int cinG = cin / group, coutG = cout / group, k = cinG * kh * kw, p = oh * ow, hw = h * wd;
             int packedPerGroup = QGemm.PackedLength(k, coutG), sumsPerGroup = QGemm.ColSumsLength(coutG);
-            long nhwcBytes = Align((long)batch * cin * hw), rowBytes = Align((long)p * k);
+            // Patch rows are kr = roundup(k, 4) bytes apart: the bytes past k meet B's zero padding, so the kernels that read 4
+            // activation bytes per k-group (AVX-VNNI, the narrow x86 ones) read the rows in place for any k.
+            int kr = Int8Layout.RoundUp(k, QGemm.KR);
+            long nhwcBytes = Align((long)batch * cin * hw), rowBytes = Align((long)p * kr);
             if (xq.Length < (long)batch * cin * hw || packedW.Length < (long)packedPerGroup * group || zeroA < 0 || zeroA > 255)
                 throw new ArgumentException("ConvQ8: operand too small");
             if (o.Requantize ? o.Q.Length < (long)batch * cout * p : o.Y.Length < (long)batch * cout * p) throw new ArgumentException("ConvQ8: output too small");
-            if (scratch.Length < nhwcBytes + (o.Requantize ? rowBytes + (long)p * coutG : (long)p * k)) throw new ArgumentException("ConvQ8: scratch too small");
+            if (scratch.Length < nhwcBytes + (o.Requantize ? rowBytes + (long)p * coutG : (long)p * kr)) throw new ArgumentException("ConvQ8: scratch too small");
             var nhwc = scratch.Slice(0, batch * cin * hw);
-            var rows = scratch.Slice((int)nhwcBytes, p * k);
+            var rows = scratch.Slice((int)nhwcBytes, p * kr);
             var tile = o.Requantize ? scratch.Slice((int)(nhwcBytes + rowBytes), p * coutG) : Span<byte>.Empty;
             for (int b = 0; b < batch; b++)
                 Transpose(xq.Slice(b * cin * hw, cin * hw), nhwc.Slice(b * cin * hw, cin * hw), cin, hw);
@@ -111,19 +114,19 @@ namespace QuantGen.Kernels
                 for (int g = 0; g < group; g++)
                 {
                     Im2RowNhwc(nhwc.Slice(b * cin * hw, cin * hw), rows, cin, g * cinG, cinG, h, wd, oh, ow, kh, kw,
-                        strideH, strideW, dilH, dilW, padTop, padLeft, (byte)zeroA);
+                        strideH, strideW, dilH, dilW, padTop, padLeft, (byte)zeroA, kr);
                     var wg = packedW.Slice(g * packedPerGroup, packedPerGroup);
                     var sg = colSums.Slice(g * sumsPerGroup, sumsPerGroup);
                     if (o.Requantize)
                     {
-                        QGemm.RunRequantize(p, coutG, k, rows, k, zeroA, wg, sg, o.BiasI.IsEmpty ? o.BiasI : o.BiasI.Slice(g * coutG, coutG),
+                        QGemm.RunRequantize(p, coutG, k, rows, kr, zeroA, wg, sg, o.BiasI.IsEmpty ? o.BiasI : o.BiasI.Slice(g * coutG, coutG),
                             o.M0.Slice(g * coutG, coutG), o.Shift.Slice(g * coutG, coutG), o.ZeroY, tile, coutG, o.QMin, o.QMax, narrowWeights);
                         Transpose(tile, o.Q.Slice((b * cout + g * coutG) * p, coutG * p), p, coutG);
                     }
                     else
                     {
                         // [pixels, channels] of the GEMM stored transposed: the group's NCHW planes directly.
-                        QGemm.RunDequantizeTransposed(p, coutG, k, rows, k, zeroA, wg, sg, o.ScaleA,
+                        QGemm.RunDequantizeTransposed(p, coutG, k, rows, kr, zeroA, wg, sg, o.ScaleA,
                             o.WScale.Length == 1 ? o.WScale : o.WScale.Slice(g * coutG, coutG), o.Bias.IsEmpty ? o.Bias : o.Bias.Slice(g * coutG, coutG),
                             o.Y.Slice((b * cout + g * coutG) * p, coutG * p), p, o.Lo, o.Hi, narrowWeights);
                     }
@@ -142,7 +145,18 @@ namespace QuantGen.Kernels
             ref byte s = ref MemoryMarshal.GetReference(src);
             ref byte d = ref MemoryMarshal.GetReference(dst);
             int r8 = 0, c8 = 0;
-            if (Sse2.IsSupported)
+            if (Sse2.IsSupported && rows < 8 && rows > 0 && cols >= 16)
+            {
+                // Few rows (an RGB or single-digit channel count): 8 columns at a time through the 8 x 8 blocks with the missing
+                // rows zero; column c's rows bytes are stored as 8 bytes at d[c * rows], the extra bytes rewritten by column c + 1.
+                // The last columns, whose 8-byte store would pass the end, go element by element below.
+                int safe = (rows * cols - 8) / rows + 1; // columns whose 8-byte store ends inside the rows * cols bytes
+                c8 = safe & ~7;
+                for (int c0 = 0; c0 < c8; c0 += 8)
+                    TransposeFewRows(ref Unsafe.Add(ref s, c0), cols, rows, ref Unsafe.Add(ref d, c0 * rows));
+                r8 = rows;
+            }
+            else if (Sse2.IsSupported)
             {
                 r8 = rows & ~7; c8 = cols & ~7;
                 for (int r0 = 0; r0 < r8; r0 += 8)
@@ -156,9 +170,38 @@ namespace QuantGen.Kernels
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<byte> Row8(ref byte p) => Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref p)).AsByte();
+
+        /// <summary>8 columns of a 1-7 row matrix (row stride ls): column j's bytes as 8 bytes at d + j * rows, in column order.</summary>
+        private static void TransposeFewRows(ref byte s, int ls, int rows, ref byte d)
+        {
+            var z = Vector128<byte>.Zero;
+            var a0 = Sse2.UnpackLow(Row8(ref s), rows > 1 ? Row8(ref Unsafe.Add(ref s, ls)) : z);
+            var a1 = Sse2.UnpackLow(rows > 2 ? Row8(ref Unsafe.Add(ref s, 2 * ls)) : z, rows > 3 ? Row8(ref Unsafe.Add(ref s, 3 * ls)) : z);
+            var a2 = Sse2.UnpackLow(rows > 4 ? Row8(ref Unsafe.Add(ref s, 4 * ls)) : z, rows > 5 ? Row8(ref Unsafe.Add(ref s, 5 * ls)) : z);
+            var a3 = Sse2.UnpackLow(rows > 6 ? Row8(ref Unsafe.Add(ref s, 6 * ls)) : z, z);
+            var b0 = Sse2.UnpackLow(a0.AsUInt16(), a1.AsUInt16()).AsUInt32();
+            var b1 = Sse2.UnpackHigh(a0.AsUInt16(), a1.AsUInt16()).AsUInt32();
+            var b2 = Sse2.UnpackLow(a2.AsUInt16(), a3.AsUInt16()).AsUInt32();
+            var b3 = Sse2.UnpackHigh(a2.AsUInt16(), a3.AsUInt16()).AsUInt32();
+            var c01 = Sse2.UnpackLow(b0, b2).AsUInt64();
+            var c23 = Sse2.UnpackHigh(b0, b2).AsUInt64();
+            var c45 = Sse2.UnpackLow(b1, b3).AsUInt64();
+            var c67 = Sse2.UnpackHigh(b1, b3).AsUInt64();
+            Unsafe.WriteUnaligned(ref d, c01.GetElement(0));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, rows), c01.GetElement(1));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 2 * rows), c23.GetElement(0));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 3 * rows), c23.GetElement(1));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 4 * rows), c45.GetElement(0));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 5 * rows), c45.GetElement(1));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 6 * rows), c67.GetElement(0));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref d, 7 * rows), c67.GetElement(1));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Transpose8x8(ref byte s, int ls, ref byte d, int ld)
         {
-            static Vector128<byte> Row(ref byte p) => Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref p)).AsByte();
+            static Vector128<byte> Row(ref byte p) => Row8(ref p);
             var a0 = Sse2.UnpackLow(Row(ref s), Row(ref Unsafe.Add(ref s, ls)));
             var a1 = Sse2.UnpackLow(Row(ref Unsafe.Add(ref s, 2 * ls)), Row(ref Unsafe.Add(ref s, 3 * ls)));
             var a2 = Sse2.UnpackLow(Row(ref Unsafe.Add(ref s, 4 * ls)), Row(ref Unsafe.Add(ref s, 5 * ls)));
@@ -240,19 +283,21 @@ namespace QuantGen.Kernels
         }
 
         /// <summary>
-        /// rows[oy*ow + ox][(i*kw + j)*cg + c] = x[iy][ix][c0 + c] (x in NHWC with cin channels) for the window tap (i, j),
-        /// padValue outside the image.
+        /// rows[(oy*ow + ox) * ldr + (i*kw + j)*cg + c] = x[iy][ix][c0 + c] (x in NHWC with cin channels) for the window tap
+        /// (i, j), padValue outside the image; ldr (0: k = kh*kw*cg) is the row stride, and bytes past k are left as they are.
         /// </summary>
         public static void Im2RowNhwc(ReadOnlySpan<byte> x, Span<byte> rows, int cin, int c0, int cg, int h, int wd, int oh, int ow, int kh, int kw,
-            int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, byte padValue)
+            int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, byte padValue, int ldr = 0)
         {
             int k = kh * kw * cg;
-            if (x.Length < h * wd * cin || rows.Length < oh * ow * k || c0 + cg > cin) throw new ArgumentException("Im2RowNhwc: operand too small");
+            if (ldr == 0) ldr = k;
+            if (x.Length < h * wd * cin || ldr < k || oh * ow > 0 && rows.Length < (long)(oh * ow - 1) * ldr + k || c0 + cg > cin)
+                throw new ArgumentException("Im2RowNhwc: operand too small");
             ref byte px = ref MemoryMarshal.GetReference(x);
             ref byte row = ref MemoryMarshal.GetReference(rows);
             for (int oy = 0; oy < oh; oy++)
             {
-                for (int ox = 0; ox < ow; ox++, row = ref Unsafe.Add(ref row, k))
+                for (int ox = 0; ox < ow; ox++, row = ref Unsafe.Add(ref row, ldr))
                 {
                     for (int i = 0; i < kh; i++)
                     {

@@ -30,13 +30,13 @@ namespace QuantGen.Kernels
 
         /// <summary>
         /// Scratch of <c>ConvQ8.Conv2D</c> on a uint8 input and of <c>ConvQ8.Conv2DRequantize</c>: the NHWC copy, one group's
-        /// patch rows and, when the output is requantized (<paramref name="requantizedChannels"/> = Cout/group, else 0), one
+        /// patch rows (each padded to a multiple of 4 bytes, so the kernels that read 4 bytes per k-group take them in place) and, when the output is requantized (<paramref name="requantizedChannels"/> = Cout/group, else 0), one
         /// group's [pixels, channels] tile.
         /// </summary>
         public static long ConvU8ScratchBytes(int batch, int cin, int h, int w, int oh, int ow, int kh, int kw, int group, int requantizedChannels) =>
             Align((long)batch * cin * h * w) + (requantizedChannels > 0
-                ? Align((long)oh * ow * (cin / group) * kh * kw) + (long)oh * ow * requantizedChannels
-                : (long)oh * ow * (cin / group) * kh * kw);
+                ? Align((long)oh * ow * RoundUp((cin / group) * kh * kw, KR)) + (long)oh * ow * requantizedChannels
+                : (long)oh * ow * RoundUp((cin / group) * kh * kw, KR));
 
         /// <summary>Scratch of <c>DenseQ8.Run</c>: the quantized rows of A.</summary>
         public static long DenseScratchBytes(int m, int k) => (long)m * k;

@@ -146,7 +146,7 @@ namespace QuantGen.Kernels
             if (transposed ? (long)(n - 1) * ldy + m > y.Length || ldy < m : (long)(m - 1) * ldy + n > y.Length || ldy < n)
                 throw new ArgumentException("QGemm: y too small");
             if (scaleB.Length != 1 && scaleB.Length < n || !bias.IsEmpty && bias.Length < n) throw new ArgumentException("QGemm: scale or bias too small");
-            var e = new Epilogue { Kind = EpilogueFloat, Y = y, Ldy = ldy, ScaleA = scaleA, ScaleB = scaleB, BiasF = bias, Lo = lo, Hi = hi, Transposed = transposed };
+            var e = new Epilogue { Kind = EpilogueFloat, Y = y, Ldy = ldy, ScaleA = scaleA, ScaleB = scaleB, BiasF = bias, Lo = lo, Hi = hi, Transposed = transposed, M = m };
             Drive(m, n, k, a, lda, zeroA, packed, colSums, ref e, path, narrowB);
         }
 
@@ -188,6 +188,8 @@ namespace QuantGen.Kernels
             public int ZeroY, QMin, QMax;
             /// <summary>Float results go to Y[j * Ldy + i] instead of Y[i * Ldy + j].</summary>
             public bool Transposed;
+            /// <summary>Rows of the GEMM (pixels of a transposed output plane).</summary>
+            public int M;
         }
 
         /// <summary>Bytes per row and k-group in the packed-A buffer of a path.</summary>
@@ -203,10 +205,12 @@ namespace QuantGen.Kernels
             if (m == 0 || n == 0) return;
             // The GEMM kernel family: the path's own, or on x86 the narrow-weight one. The epilogues always follow `path`.
             int kernel = narrowB && path == QuantPath.X86Avx512 ? NarrowAvx512 : narrowB && path == QuantPath.X86Avx2 ? NarrowAvx2 : path;
-            // The narrow and VNNI kernels read 4 activation bytes per row and k-group, which is row-major A itself when k % 4 == 0:
+            // The narrow and VNNI kernels read 4 activation bytes per row and k-group, which is row-major A itself when k % 4 == 0,
+            // or when each row has the bytes up to roundup(k, 4) (they meet B's zero padding, so their values do not matter):
             // then A is read in place (row stride lda, group stride 4) instead of being repacked per row block.
-            bool direct = RawA(kernel) && k > 0 && (k & 3) == 0;
-            int kg = (k + KR - 1) / KR, elem = AElement(kernel), mr = RowBlock(kernel), need = direct ? 0 : kg * mr * elem;
+            int kg = (k + KR - 1) / KR;
+            bool direct = RawA(kernel) && k > 0 && ((k & 3) == 0 || lda >= KR * kg && (long)(m - 1) * lda + KR * kg <= a.Length);
+            int elem = AElement(kernel), mr = RowBlock(kernel), need = direct ? 0 : kg * mr * elem;
             // a' = a - 128 kernels add 128 * colSum back; the others use a as is.
             int zc = kernel == QuantPath.X86Avx2 || kernel == QuantPath.ArmAdvSimd || kernel == QuantPath.ArmDp ? 128 - zeroA : -zeroA;
             byte[]? rented = null;
@@ -249,29 +253,7 @@ namespace QuantGen.Kernels
                         for (int j = j0; j < j0 + w; j += NR)
                             Tile(kernel, rows, ref pa, rs, gs, kg, ref Unsafe.Add(ref pb, (j / NR) * panelBytes), ref Unsafe.Add(ref pcs, j), zc,
                                 ref Unsafe.Add(ref pt, j - j0), NC, a, i0, lda, k, zeroA, packed, j);
-                        if (e.Kind == EpilogueFloat && e.Transposed)
-                        {
-                            DequantizeTransposed(tile, rows, w, i0, j0, ref e);
-                            continue;
-                        }
-                        for (int r = 0; r < rows; r++)
-                        {
-                            var acc = tile.Slice(r * NC, w);
-                            if (e.Kind == EpilogueFloat)
-                            {
-                                Requantization.DequantizeCore(acc, e.ScaleA, e.ScaleB.Length == 1 ? e.ScaleB : e.ScaleB.Slice(j0, w),
-                                    e.BiasF.IsEmpty ? e.BiasF : e.BiasF.Slice(j0, w), e.Y.Slice((i0 + r) * e.Ldy + j0, w), e.Lo, e.Hi, path);
-                            }
-                            else
-                            {
-                                if (!e.BiasI.IsEmpty) AddBias(acc, e.BiasI.Slice(j0, w));
-                                var dst = e.Q.Slice((i0 + r) * e.Ldy + j0, w);
-                                if (e.M0.Length == 1)
-                                    Requantization.RequantizeCore(acc, e.M0[0], e.Shift[0], default, default, e.ZeroY, dst, e.QMin, e.QMax, 0, 255, path);
-                                else
-                                    Requantization.RequantizeCore(acc, 0, 0, e.M0.Slice(j0, w), e.Shift.Slice(j0, w), e.ZeroY, dst, e.QMin, e.QMax, 0, 255, path);
-                            }
-                        }
+                        Finish(tile, rows, w, i0, j0, ref e, path);
                     }
                 }
             }
@@ -281,32 +263,73 @@ namespace QuantGen.Kernels
             }
         }
 
+        /// <summary>The epilogue of a rows x w accumulator block (row stride <see cref="NC"/>) at rows i0.., columns j0..: float or uint8.</summary>
+        private static void Finish(scoped Span<int> tile, int rows, int w, int i0, int j0, scoped ref Epilogue e, int path)
+        {
+            if (e.Kind == EpilogueFloat && e.Transposed)
+            {
+                DequantizeTransposed(tile, rows, w, i0, j0, ref e);
+                return;
+            }
+            int done = 0;
+            if (e.Kind == EpilogueUInt8)
+            {
+                bool perTensor = e.M0.Length == 1;
+                done = Requantization.RequantizeTileX86(tile, NC, rows, w, e.BiasI.IsEmpty ? e.BiasI : e.BiasI.Slice(j0, w),
+                    perTensor ? e.M0[0] : 0, perTensor ? e.Shift[0] : 0, perTensor ? default : e.M0.Slice(j0, w), perTensor ? default : e.Shift.Slice(j0, w),
+                    e.ZeroY, e.Q.Slice(i0 * e.Ldy + j0), e.Ldy, e.QMin, e.QMax, path);
+                if (done == w) return;
+                j0 += done; w -= done;
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                var acc = tile.Slice(r * NC + done, w);
+                if (e.Kind == EpilogueFloat)
+                {
+                    Requantization.DequantizeCore(acc, e.ScaleA, e.ScaleB.Length == 1 ? e.ScaleB : e.ScaleB.Slice(j0, w),
+                        e.BiasF.IsEmpty ? e.BiasF : e.BiasF.Slice(j0, w), e.Y.Slice((i0 + r) * e.Ldy + j0, w), e.Lo, e.Hi, path);
+                }
+                else
+                {
+                    if (!e.BiasI.IsEmpty) AddBias(acc, e.BiasI.Slice(j0, w));
+                    var dst = e.Q.Slice((i0 + r) * e.Ldy + j0, w);
+                    if (e.M0.Length == 1)
+                        Requantization.RequantizeCore(acc, e.M0[0], e.Shift[0], default, default, e.ZeroY, dst, e.QMin, e.QMax, 0, 255, path);
+                    else
+                        Requantization.RequantizeCore(acc, 0, 0, e.M0.Slice(j0, w), e.Shift.Slice(j0, w), e.ZeroY, dst, e.QMin, e.QMax, 0, 255, path);
+                }
+            }
+        }
+
         /// <summary>
         /// The float epilogue of a rows x w accumulator block (row stride <see cref="NC"/>), stored transposed: column j of
         /// the block becomes the <c>rows</c> consecutive floats at Y[(j0 + j) * Ldy + i0]. Same arithmetic as
         /// <see cref="Requantization.DequantizeCore"/> ((float)acc * (scaleA * scaleB[j]) + bias[j], then the clamp; no FMA),
-        /// so the result is bit-identical; full 8-row blocks are transposed 8 x 8 in AVX registers.
+        /// so the result is bit-identical; blocks of 4-8 rows are transposed 8 x 8 in AVX registers.
         /// </summary>
         private static void DequantizeTransposed(scoped ReadOnlySpan<int> tile, int rows, int w, int i0, int j0, scoped ref Epilogue e)
         {
             bool perChannel = e.ScaleB.Length != 1, hasBias = !e.BiasF.IsEmpty;
             ref float py = ref MemoryMarshal.GetReference(e.Y);
             int j = 0;
-            if (rows == 8 && Avx.IsSupported)
+            // 4-8 rows (the AVX-VNNI blocks are 6): rows past `rows` are zero, and a column's 8 floats are stored whole when the
+            // plane has 8 pixels from i0 on (the extra ones are rewritten by the next block), else only its `rows` floats.
+            if (rows >= 4 && Avx.IsSupported)
             {
                 ref int pt = ref MemoryMarshal.GetReference(tile);
                 var vlo = Vector256.Create(e.Lo);
                 var vhi = Vector256.Create(e.Hi);
+                int store = i0 + 8 <= e.M ? 8 : rows;
                 for (; j <= w - 8; j += 8)
                 {
                     var r0 = Vector256.LoadUnsafe(ref pt, (nuint)j).AsSingle();
                     var r1 = Vector256.LoadUnsafe(ref pt, (nuint)(NC + j)).AsSingle();
                     var r2 = Vector256.LoadUnsafe(ref pt, (nuint)(2 * NC + j)).AsSingle();
                     var r3 = Vector256.LoadUnsafe(ref pt, (nuint)(3 * NC + j)).AsSingle();
-                    var r4 = Vector256.LoadUnsafe(ref pt, (nuint)(4 * NC + j)).AsSingle();
-                    var r5 = Vector256.LoadUnsafe(ref pt, (nuint)(5 * NC + j)).AsSingle();
-                    var r6 = Vector256.LoadUnsafe(ref pt, (nuint)(6 * NC + j)).AsSingle();
-                    var r7 = Vector256.LoadUnsafe(ref pt, (nuint)(7 * NC + j)).AsSingle();
+                    var r4 = rows > 4 ? Vector256.LoadUnsafe(ref pt, (nuint)(4 * NC + j)).AsSingle() : default;
+                    var r5 = rows > 5 ? Vector256.LoadUnsafe(ref pt, (nuint)(5 * NC + j)).AsSingle() : default;
+                    var r6 = rows > 6 ? Vector256.LoadUnsafe(ref pt, (nuint)(6 * NC + j)).AsSingle() : default;
+                    var r7 = rows > 7 ? Vector256.LoadUnsafe(ref pt, (nuint)(7 * NC + j)).AsSingle() : default;
                     // 8 x 8 transpose (the int32 bits ride in float lanes; only moved, never computed on).
                     var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
                     var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
@@ -317,14 +340,14 @@ namespace QuantGen.Kernels
                     var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
                     var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
                     int c = j0 + j;
-                    StoreColumn(Avx.Permute2x128(s0, s4, 0x20), c, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
-                    StoreColumn(Avx.Permute2x128(s1, s5, 0x20), c + 1, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
-                    StoreColumn(Avx.Permute2x128(s2, s6, 0x20), c + 2, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
-                    StoreColumn(Avx.Permute2x128(s3, s7, 0x20), c + 3, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
-                    StoreColumn(Avx.Permute2x128(s0, s4, 0x31), c + 4, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
-                    StoreColumn(Avx.Permute2x128(s1, s5, 0x31), c + 5, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
-                    StoreColumn(Avx.Permute2x128(s2, s6, 0x31), c + 6, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
-                    StoreColumn(Avx.Permute2x128(s3, s7, 0x31), c + 7, ref e, ref py, i0, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s0, s4, 0x20), c, ref e, ref py, i0, store, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s1, s5, 0x20), c + 1, ref e, ref py, i0, store, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s2, s6, 0x20), c + 2, ref e, ref py, i0, store, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s3, s7, 0x20), c + 3, ref e, ref py, i0, store, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s0, s4, 0x31), c + 4, ref e, ref py, i0, store, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s1, s5, 0x31), c + 5, ref e, ref py, i0, store, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s2, s6, 0x31), c + 6, ref e, ref py, i0, store, perChannel, hasBias, vlo, vhi);
+                    StoreColumn(Avx.Permute2x128(s3, s7, 0x31), c + 7, ref e, ref py, i0, store, perChannel, hasBias, vlo, vhi);
                 }
             }
             for (; j < w; j++)
@@ -342,14 +365,18 @@ namespace QuantGen.Kernels
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StoreColumn(Vector256<float> bits, int c, scoped ref Epilogue e, ref float py, int i0, bool perChannel, bool hasBias,
+        private static void StoreColumn(Vector256<float> bits, int c, scoped ref Epilogue e, ref float py, int i0, int store, bool perChannel, bool hasBias,
             Vector256<float> vlo, Vector256<float> vhi)
         {
             var s = Vector256.Create(e.ScaleA * e.ScaleB[perChannel ? c : 0]);
             var b = hasBias ? Vector256.Create(e.BiasF[c]) : Vector256<float>.Zero;
             var v = Vector256.ConvertToSingle(bits.AsInt32()) * s + b;
             v = Vector256.ConditionalSelect(Vector256.LessThan(v, vlo), vlo, v);
-            Vector256.ConditionalSelect(Vector256.GreaterThan(v, vhi), vhi, v).StoreUnsafe(ref py, (nuint)(c * e.Ldy + i0));
+            v = Vector256.ConditionalSelect(Vector256.GreaterThan(v, vhi), vhi, v);
+            ref float dst = ref Unsafe.Add(ref py, c * e.Ldy + i0);
+            if (store == 8) { v.StoreUnsafe(ref dst); return; }
+            v.GetLower().StoreUnsafe(ref dst);
+            for (int r = 4; r < store; r++) Unsafe.Add(ref dst, r) = v.GetElement(r);
         }
 
         private static void AddBias(Span<int> acc, ReadOnlySpan<int> bias)

@@ -133,6 +133,63 @@ namespace QuantGen.Kernels
             }
         }
 
+        /// <summary>
+        /// A GEMM epilogue block: rows x w accumulators (row stride tileStride) plus bias[j] (when not empty), requantized to uint8
+        /// at y (row stride ldy) with per-channel (m0s, ns) or per-tensor (m0, n) parameters. x86 vector paths only: returns the
+        /// number of leading columns done (a multiple of 8; 0 on other paths), the caller finishes the rest. Each channel's lane
+        /// constants are computed once per block instead of once per row; the bytes are those of <see cref="RequantizeCore"/>.
+        /// </summary>
+        internal static int RequantizeTileX86(ReadOnlySpan<int> tile, int tileStride, int rows, int w, ReadOnlySpan<int> bias, int m0, int n,
+            ReadOnlySpan<int> m0s, ReadOnlySpan<int> ns, int zeroPoint, Span<byte> y, int ldy, int qmin, int qmax, int path)
+        {
+            bool perChannel = !m0s.IsEmpty;
+            path = QuantPath.Vector(path);
+            bool avx512 = path == QuantPath.X86Avx512 && Avx512BW.IsSupported;
+            if (rows <= 0 || w < 8 || !avx512 && !(path == QuantPath.X86Avx2 && Avx2.IsSupported)) return 0;
+            if ((long)(rows - 1) * tileStride + w > tile.Length || (long)(rows - 1) * ldy + w > y.Length || !bias.IsEmpty && bias.Length < w
+                || (perChannel ? m0s.Length < w || ns.Length < w : n < MinShift || n > MaxShift || m0 < (1 << 30))
+                || qmin < 0 || qmax > 255 || qmin > qmax || zeroPoint < 0 || zeroPoint > 255)
+                throw new ArgumentException("RequantizeTile: operand too small or parameter out of range");
+            ref int pt = ref MemoryMarshal.GetReference(tile);
+            ref int pb = ref MemoryMarshal.GetReference(bias);
+            ref int pm = ref MemoryMarshal.GetReference(m0s);
+            ref int pn = ref MemoryMarshal.GetReference(ns);
+            ref byte py = ref MemoryMarshal.GetReference(y);
+            bool hasBias = !bias.IsEmpty;
+            LaneConstants(n, out int lo0, out int hi0, out int l0, out int r0, out int sh0);
+            int c = 0;
+            if (avx512)
+            {
+                var m = Vector512.Create(m0); var lo = Vector512.Create(lo0); var hi = Vector512.Create(hi0); var l = Vector512.Create(l0);
+                var r = Vector512.Create(r0); var sh = Vector512.Create(sh0);
+                var ylo = Vector512.Create(qmin - zeroPoint); var yhi = Vector512.Create(qmax - zeroPoint); var zp = Vector512.Create(zeroPoint);
+                for (; c <= w - 16; c += 16)
+                {
+                    if (perChannel) Avx512Channels(ref pm, ref pn, c, out m, out lo, out hi, out l, out r, out sh);
+                    var b = hasBias ? Vector512.LoadUnsafe(ref pb, (nuint)c) : Vector512<int>.Zero;
+                    for (int i = 0; i < rows; i++)
+                    {
+                        var acc = Vector512.LoadUnsafe(ref pt, (nuint)(i * tileStride + c)) + b;
+                        Avx512F.ConvertToVector128Byte(Avx512Rule(acc, m, lo, hi, l, r, sh, ylo, yhi, zp).AsUInt32()).StoreUnsafe(ref py, (nuint)(i * ldy + c));
+                    }
+                }
+            }
+            {
+                var m = Vector256.Create(m0); var lo = Vector256.Create(lo0); var hi = Vector256.Create(hi0); var l = Vector256.Create(l0);
+                var r = Vector256.Create(r0); var sh = Vector256.Create(sh0);
+                var ylo = Vector256.Create(qmin - zeroPoint); var yhi = Vector256.Create(qmax - zeroPoint); var zp = Vector256.Create(zeroPoint);
+                for (; c <= w - 8; c += 8)
+                {
+                    if (perChannel) Avx2Channels(ref pm, ref pn, c, out m, out lo, out hi, out l, out r, out sh);
+                    var b = hasBias ? Vector256.LoadUnsafe(ref pb, (nuint)c) : Vector256<int>.Zero;
+                    for (int i = 0; i < rows; i++)
+                        StoreLow8(Avx2Rule(Vector256.LoadUnsafe(ref pt, (nuint)(i * tileStride + c)) + b, m, lo, hi, l, r, sh, ylo, yhi, zp),
+                            ref Unsafe.Add(ref py, i * ldy + c));
+                }
+            }
+            return c;
+        }
+
         /// <summary>The per-lane constants of the SIMD form (class remarks): clamp bounds, pre-shift L, rounding addend, final shift.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void LaneConstants(int n, out int lo, out int hi, out int l, out int r, out int sh)
@@ -180,18 +237,31 @@ namespace QuantGen.Kernels
         private static Vector256<int> Avx2Lane(ref int pa, ref int pm, ref int pn, int i, bool perChannel, Vector256<int> m, Vector256<int> lo,
             Vector256<int> hi, Vector256<int> l, Vector256<int> r, Vector256<int> sh, Vector256<int> ylo, Vector256<int> yhi, Vector256<int> zp)
         {
-            if (perChannel)
-            {
-                m = Vector256.LoadUnsafe(ref pm, (nuint)i);
-                var nc = Avx2.Max(Vector256.LoadUnsafe(ref pn, (nuint)i), Vector256.Create(33));
-                l = nc - Vector256.LoadUnsafe(ref pn, (nuint)i);
-                sh = nc - Vector256.Create(32);
-                r = Avx2.ShiftLeftLogicalVariable(Vector256.Create(1), (nc - Vector256.Create(33)).AsUInt32());
-                var bound = Avx2.ShiftLeftLogicalVariable(Vector256.Create(1), (Vector256.Create(31) - l).AsUInt32());
-                lo = -bound;
-                hi = bound - Vector256.Create(1);
-            }
-            var a = Avx2.ShiftLeftLogicalVariable(Avx2.Min(Avx2.Max(Vector256.LoadUnsafe(ref pa, (nuint)i), lo), hi), l.AsUInt32());
+            if (perChannel) Avx2Channels(ref pm, ref pn, i, out m, out lo, out hi, out l, out r, out sh);
+            return Avx2Rule(Vector256.LoadUnsafe(ref pa, (nuint)i), m, lo, hi, l, r, sh, ylo, yhi, zp);
+        }
+
+        /// <summary>The lane constants of 8 channels from their multipliers and shifts (<see cref="LaneConstants"/>, per lane).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Avx2Channels(ref int pm, ref int pn, int i, out Vector256<int> m, out Vector256<int> lo, out Vector256<int> hi,
+            out Vector256<int> l, out Vector256<int> r, out Vector256<int> sh)
+        {
+            m = Vector256.LoadUnsafe(ref pm, (nuint)i);
+            var nc = Avx2.Max(Vector256.LoadUnsafe(ref pn, (nuint)i), Vector256.Create(33));
+            l = nc - Vector256.LoadUnsafe(ref pn, (nuint)i);
+            sh = nc - Vector256.Create(32);
+            r = Avx2.ShiftLeftLogicalVariable(Vector256.Create(1), (nc - Vector256.Create(33)).AsUInt32());
+            var bound = Avx2.ShiftLeftLogicalVariable(Vector256.Create(1), (Vector256.Create(31) - l).AsUInt32());
+            lo = -bound;
+            hi = bound - Vector256.Create(1);
+        }
+
+        /// <summary>The rule on 8 accumulators, clamped and offset by the zero point (class remarks).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> Avx2Rule(Vector256<int> acc, Vector256<int> m, Vector256<int> lo, Vector256<int> hi, Vector256<int> l,
+            Vector256<int> r, Vector256<int> sh, Vector256<int> ylo, Vector256<int> yhi, Vector256<int> zp)
+        {
+            var a = Avx2.ShiftLeftLogicalVariable(Avx2.Min(Avx2.Max(acc, lo), hi), l.AsUInt32());
             var even = Avx2.Multiply(a, m);
             var odd = Avx2.Multiply(Avx2.ShiftRightLogical(a.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(m.AsInt64(), 32).AsInt32());
             var h = Avx2.Blend(Avx2.ShiftRightLogical(even, 32).AsInt32(), odd.AsInt32(), 0b10101010);
@@ -231,19 +301,32 @@ namespace QuantGen.Kernels
         private static Vector512<int> Avx512Lane(ref int pa, ref int pm, ref int pn, int i, bool perChannel, Vector512<int> m, Vector512<int> lo,
             Vector512<int> hi, Vector512<int> l, Vector512<int> r, Vector512<int> sh, Vector512<int> ylo, Vector512<int> yhi, Vector512<int> zp)
         {
-            if (perChannel)
-            {
-                m = Vector512.LoadUnsafe(ref pm, (nuint)i);
-                var nv = Vector512.LoadUnsafe(ref pn, (nuint)i);
-                var nc = Avx512F.Max(nv, Vector512.Create(33));
-                l = nc - nv;
-                sh = nc - Vector512.Create(32);
-                r = Avx512F.ShiftLeftLogicalVariable(Vector512.Create(1), (nc - Vector512.Create(33)).AsUInt32());
-                var bound = Avx512F.ShiftLeftLogicalVariable(Vector512.Create(1), (Vector512.Create(31) - l).AsUInt32());
-                lo = -bound;
-                hi = bound - Vector512.Create(1);
-            }
-            var a = Avx512F.ShiftLeftLogicalVariable(Avx512F.Min(Avx512F.Max(Vector512.LoadUnsafe(ref pa, (nuint)i), lo), hi), l.AsUInt32());
+            if (perChannel) Avx512Channels(ref pm, ref pn, i, out m, out lo, out hi, out l, out r, out sh);
+            return Avx512Rule(Vector512.LoadUnsafe(ref pa, (nuint)i), m, lo, hi, l, r, sh, ylo, yhi, zp);
+        }
+
+        /// <summary>The lane constants of 16 channels from their multipliers and shifts (<see cref="LaneConstants"/>, per lane).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Avx512Channels(ref int pm, ref int pn, int i, out Vector512<int> m, out Vector512<int> lo, out Vector512<int> hi,
+            out Vector512<int> l, out Vector512<int> r, out Vector512<int> sh)
+        {
+            m = Vector512.LoadUnsafe(ref pm, (nuint)i);
+            var nv = Vector512.LoadUnsafe(ref pn, (nuint)i);
+            var nc = Avx512F.Max(nv, Vector512.Create(33));
+            l = nc - nv;
+            sh = nc - Vector512.Create(32);
+            r = Avx512F.ShiftLeftLogicalVariable(Vector512.Create(1), (nc - Vector512.Create(33)).AsUInt32());
+            var bound = Avx512F.ShiftLeftLogicalVariable(Vector512.Create(1), (Vector512.Create(31) - l).AsUInt32());
+            lo = -bound;
+            hi = bound - Vector512.Create(1);
+        }
+
+        /// <summary>The rule on 16 accumulators, clamped and offset by the zero point (class remarks).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<int> Avx512Rule(Vector512<int> acc, Vector512<int> m, Vector512<int> lo, Vector512<int> hi, Vector512<int> l,
+            Vector512<int> r, Vector512<int> sh, Vector512<int> ylo, Vector512<int> yhi, Vector512<int> zp)
+        {
+            var a = Avx512F.ShiftLeftLogicalVariable(Avx512F.Min(Avx512F.Max(acc, lo), hi), l.AsUInt32());
             var even = Avx512F.Multiply(a, m);
             var odd = Avx512F.Multiply(Avx512F.ShiftRightLogical(a.AsInt64(), 32).AsInt32(), Avx512F.ShiftRightLogical(m.AsInt64(), 32).AsInt32());
             var h = (Avx512F.ShiftRightLogical(even, 32) | (odd & Vector512.Create(unchecked((long)0xFFFFFFFF00000000UL)))).AsInt32();

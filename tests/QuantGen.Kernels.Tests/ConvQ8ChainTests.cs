@@ -23,6 +23,11 @@ namespace QuantGen.Kernels.Tests
             { 12, 18, 3, 9, 11, 3, 2, 2, 2, 1 },
             { 33, 65, 1, 5, 6, 2, 1, 1, 0, 1 },
             { 20, 24, 2, 1, 31, 5, 2, 1, 2, 1 },
+            // channels per group a multiple of 4 (whole k-groups per tap), 1-D with batch 2, dilation with wide padding
+            { 64, 40, 1, 11, 13, 3, 2, 1, 1, 1 },
+            { 8, 16, 1, 1, 30, 3, 1, 1, 1, 2 },
+            { 4, 20, 1, 12, 9, 5, 1, 2, 3, 1 },
+            { 16, 48, 2, 6, 7, 1, 1, 1, 0, 1 },
         };
 
         [Theory]

@@ -57,8 +57,8 @@ namespace QuantGen.Kernels.Tests
         public void Byte_transpose_equals_definition_for_edges_and_blocks()
         {
             var rng = new System.Random(3);
-            foreach (int rows in new[] { 1, 3, 7, 8, 9, 16, 17, 64 })
-                foreach (int cols in new[] { 1, 5, 8, 15, 16, 33, 50 })
+            foreach (int rows in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 64 })
+                foreach (int cols in new[] { 1, 5, 8, 15, 16, 17, 23, 24, 33, 50, 100, 785 })
                 {
                     var src = new byte[rows * cols];
                     rng.NextBytes(src);
