@@ -1,5 +1,8 @@
 // quantgen-kernel-uses: GemmF32, Activation
 using System;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace QuantGen.Kernels
 {
@@ -71,7 +74,23 @@ namespace QuantGen.Kernels
                             drow.Slice(0, lo).Clear();
                             drow.Slice(hi).Clear();
                             if (strideW == 1) srow.Slice(ix0 + lo, hi - lo).CopyTo(drow.Slice(lo, hi - lo));
-                            else for (int ox = lo; ox < hi; ox++) drow[ox] = srow[ox * strideW + ix0];
+                            else
+                            {
+                                int ox = lo;
+                                if (strideW == 2 && Avx2.IsSupported)
+                                {
+                                    // 8 outputs from 16 inputs: the even lanes of two vectors (vshufps, then vpermpd puts them in order).
+                                    ref float ps = ref MemoryMarshal.GetReference(srow);
+                                    ref float pd = ref MemoryMarshal.GetReference(drow);
+                                    for (; ox + 8 <= hi && 2 * ox + ix0 + 16 <= wd; ox += 8)
+                                    {
+                                        var v0 = Vector256.LoadUnsafe(ref ps, (nuint)(2 * ox + ix0));
+                                        var v1 = Vector256.LoadUnsafe(ref ps, (nuint)(2 * ox + ix0 + 8));
+                                        Avx2.Permute4x64(Avx.Shuffle(v0, v1, 0x88).AsDouble(), 0xD8).AsSingle().StoreUnsafe(ref pd, (nuint)ox);
+                                    }
+                                }
+                                for (; ox < hi; ox++) drow[ox] = srow[ox * strideW + ix0];
+                            }
                         }
                     }
                 }

@@ -16,6 +16,9 @@ namespace QuantGen.KernelBench
     {
         private static int Main(string[] args)
         {
+            if (args.Length > 0 && args[0] == "conv") return ConvBench(args.Length > 1 ? int.Parse(args[1]) : 15);
+            if (args.Length > 0 && args[0] == "fconv") return FloatConvBench(args.Length > 1 ? int.Parse(args[1]) : 15);
+            if (args.Length > 0 && args[0] == "fgemm") return FloatGemm(args.Length > 1 ? int.Parse(args[1]) : 15);
             int repeats = args.Length > 0 ? int.Parse(args[0]) : 15;
             Console.WriteLine($"best path: {QuantPath.Name(QuantPath.Best)}; Avx2={Avx2.IsSupported} Avx512BW={Avx512BW.IsSupported} AvxVnni={AvxVnni.IsSupported} Vector512={Vector512.IsHardwareAccelerated}");
             if (Avx2.IsSupported)
@@ -95,6 +98,150 @@ namespace QuantGen.KernelBench
             double tf = T(() => QGemm.RunDequantizePath(m, n, k, a, k, 90, packed, sums, 0.02f, scale, bias, yf, n, 0f, float.PositiveInfinity, path));
             double tq = T(() => QGemm.RunRequantizePath(m, n, k, a, k, 90, packed, sums, ibias, m0, sh, 7, yq, n, 0, 255, path));
             return $"{ti,8:F1} | {tf,8:F1} | {tq,8:F1}";
+        }
+
+        /// <summary>
+        /// GMAC/s of whole uint8 -> uint8 convolutions (ConvQ8.Conv2DRequantize: NCHW in and out, the path the CPU selects) on the
+        /// layer shapes of the benchmark models, MACs = OH * OW * Cout * Cin/group * KH * KW.
+        /// </summary>
+        private static int ConvBench(int repeats)
+        {
+            Console.WriteLine($"path: {QuantPath.Name(QuantPath.Best)}; uint8 -> uint8 convolution, NCHW in and out, batch 1");
+            Console.WriteLine("layer                          cin cout   h   w  k     s  GMAC/s median   us median");
+            foreach (var (name, cin, cout, h, w, kh, kw, s, pad) in new[]
+            {
+                ("resnet18 stem 7x7/2", 3, 64, 224, 224, 7, 7, 2, 3),
+                ("resnet18 layer1 3x3", 64, 64, 56, 56, 3, 3, 1, 1),
+                ("resnet18 layer2 3x3/2", 64, 128, 56, 56, 3, 3, 2, 1),
+                ("resnet18 layer2 3x3", 128, 128, 28, 28, 3, 3, 1, 1),
+                ("resnet18 layer2 1x1/2", 64, 128, 56, 56, 1, 1, 2, 0),
+                ("resnet18 layer3 3x3", 256, 256, 14, 14, 3, 3, 1, 1),
+                ("resnet18 layer4 3x3", 512, 512, 7, 7, 3, 3, 1, 1),
+                ("fashion conv 32->64 3x3", 32, 64, 26, 26, 3, 3, 1, 0),
+                ("fashion conv 64->128 3x3", 64, 128, 12, 12, 3, 3, 1, 0),
+                ("embedding 24->24 1x3", 24, 24, 74, 32, 1, 3, 1, 1),
+                ("embedding 48->48 3x1", 48, 48, 36, 16, 3, 1, 1, 0),
+                ("embedding 96->96 1x3", 96, 96, 12, 4, 1, 3, 1, 1),
+                ("mnist conv 8->16 5x5", 8, 16, 14, 14, 5, 5, 1, 2),
+            })
+            {
+                int padH = kh == 1 ? 0 : pad, padW = kw == 1 ? 0 : pad;
+                int oh = (h + 2 * padH - kh) / s + 1, ow = (w + 2 * padW - kw) / s + 1, k = cin * kh * kw;
+                var rng = new Random(3);
+                var x = new byte[cin * h * w];
+                rng.NextBytes(x);
+                var b = new sbyte[k * cout];
+                for (int i = 0; i < b.Length; i++) b[i] = (sbyte)rng.Next(-127, 128);
+                var packed = new sbyte[QGemm.PackedLength(k, cout)];
+                var sums = new int[QGemm.ColSumsLength(cout)];
+                QGemm.Pack(b, k, cout, packed, sums);
+                var bias = new int[cout];
+                var m0 = new int[cout];
+                var sh = new int[cout];
+                for (int j = 0; j < cout; j++) (m0[j], sh[j]) = Requantization.QuantizeMultiplier(3e-4 * (1 + j % 5));
+                var y = new byte[cout * oh * ow];
+                var scratch = new byte[Int8Layout.ConvU8ScratchBytes(1, cin, h, w, oh, ow, kh, kw, 1, cout)];
+                void Run() => ConvQ8.Conv2DRequantize(x, packed, sums, bias, m0, sh, y, scratch, 1, cin, h, w, cout, oh, ow, kh, kw, s, s, 1, 1, padH, padW, 1, 90, 7, 0, 255);
+                double macs = (double)oh * ow * cout * k;
+                int calls = Math.Max(1, (int)(2e8 / macs));
+                Run();
+                var t = new double[repeats];
+                for (int r = 0; r < repeats; r++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    for (int i = 0; i < calls; i++) Run();
+                    t[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds / calls;
+                }
+                Array.Sort(t);
+                double med = t[repeats / 2];
+                Console.WriteLine($"{name,-28} {cin,5} {cout,4} {h,3} {w,3} {kh}x{kw} {s,3} {macs / med / 1e9,14:F1} {med * 1e6,11:F1}");
+                if (Environment.GetEnvironmentVariable("CONV_PHASES") == "1")
+                {
+                    var nhwc = new byte[x.Length];
+                    var rows = new byte[oh * ow * k];
+                    double Ph(Action f)
+                    {
+                        f();
+                        var pt = new double[repeats];
+                        for (int r = 0; r < repeats; r++) { long t0 = Stopwatch.GetTimestamp(); for (int i = 0; i < 10; i++) f(); pt[r] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds / 10; }
+                        Array.Sort(pt);
+                        return pt[repeats / 2];
+                    }
+                    Console.WriteLine($"    transpose in {Ph(() => ConvQ8.Transpose(x, nhwc, cin, h * w)):F1} us, im2row {Ph(() => ConvQ8.Im2RowNhwc(nhwc, rows, cin, 0, cin, h, w, oh, ow, kh, kw, s, s, 1, 1, padH, padW, 90)):F1} us, " +
+                        $"gemm+requantize {Ph(() => QGemm.RunRequantize(oh * ow, cout, k, rows, k, 90, packed, sums, bias, m0, sh, 7, y, cout, 0, 255)):F1} us, transpose out {Ph(() => ConvQ8.Transpose(y, nhwc.AsSpan(0, y.Length <= nhwc.Length ? y.Length : 0), oh * ow, y.Length <= nhwc.Length ? cout : 0)):F1} us");
+                }
+            }
+            return 0;
+        }
+
+        /// <summary>GMAC/s of float32 convolutions (ConvF32.Conv2D: im2col + GemmF32, NCHW) on the benchmark models' layer shapes.</summary>
+        private static int FloatConvBench(int repeats)
+        {
+            Console.WriteLine($"float32 convolution, NCHW, batch 1; Vector512={Vector512.IsHardwareAccelerated} Fma={Fma.IsSupported}");
+            Console.WriteLine("layer                          cin cout   h   w  k     s  GMAC/s median   us median");
+            foreach (var (name, cin, cout, h, w, kh, kw, s, pad) in new[]
+            {
+                ("resnet18 stem 7x7/2", 3, 64, 224, 224, 7, 7, 2, 3),
+                ("resnet18 layer1 3x3", 64, 64, 56, 56, 3, 3, 1, 1),
+                ("resnet18 layer2 3x3", 128, 128, 28, 28, 3, 3, 1, 1),
+                ("resnet18 layer3 3x3", 256, 256, 14, 14, 3, 3, 1, 1),
+                ("resnet18 layer4 3x3", 512, 512, 7, 7, 3, 3, 1, 1),
+                ("fashion conv 1->32 3x3", 1, 32, 28, 28, 3, 3, 1, 0),
+                ("fashion conv 32->64 3x3", 32, 64, 26, 26, 3, 3, 1, 0),
+                ("embedding 24->24 1x3", 24, 24, 74, 32, 1, 3, 1, 1),
+                ("mnist conv 1->8 5x5", 1, 8, 28, 28, 5, 5, 1, 2),
+            })
+            {
+                int padH = kh == 1 ? 0 : pad, padW = kw == 1 ? 0 : pad;
+                int oh = (h + 2 * padH - kh) / s + 1, ow = (w + 2 * padW - kw) / s + 1, k = cin * kh * kw;
+                var rng = new Random(4);
+                var x = new float[cin * h * w];
+                for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
+                var wt = new float[cout * k];
+                for (int i = 0; i < wt.Length; i++) wt[i] = (float)(rng.NextDouble() - 0.5);
+                var bias = new float[cout];
+                var y = new float[cout * oh * ow];
+                var cols = new float[ConvF32.ScratchFloats(cin, kh, kw, oh, ow, false)];
+                void Run() => ConvF32.Conv2D(x, wt, bias, y, cols, 1, cin, h, w, cout, oh, ow, kh, kw, s, s, 1, 1, padH, padW, 1, Activation.Relu, 0f, 0f);
+                double macs = (double)oh * ow * cout * k;
+                int calls = Math.Max(1, (int)(5e7 / macs));
+                Run();
+                var t = new double[repeats];
+                for (int r = 0; r < repeats; r++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    for (int i = 0; i < calls; i++) Run();
+                    t[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds / calls;
+                }
+                Array.Sort(t);
+                double med = t[repeats / 2];
+                Console.WriteLine($"{name,-28} {cin,5} {cout,4} {h,3} {w,3} {kh}x{kw} {s,3} {macs / med / 1e9,14:F1} {med * 1e6,11:F1}");
+            }
+            return 0;
+        }
+
+        /// <summary>The float GEMM on convolution shapes (m = Cout, n = pixels, k = Cin x kernel): median GMAC/s.</summary>
+        private static int FloatGemm(int repeats)
+        {
+            foreach (var (m, n, k) in new[] { (64, 12544, 147), (64, 3136, 576), (128, 784, 1152), (256, 196, 2304), (512, 49, 4608), (32, 676, 9), (64, 576, 288), (24, 2368, 72), (8, 784, 25) })
+            {
+                var rng = new Random(5);
+                var a = new float[m * k]; var b = new float[k * n]; var c = new float[m * n]; var bias = new float[m];
+                for (int i = 0; i < a.Length; i++) a[i] = (float)rng.NextDouble();
+                for (int i = 0; i < b.Length; i++) b[i] = (float)rng.NextDouble();
+                double macs = (double)m * n * k;
+                int calls = Math.Max(1, (int)(3e7 / macs));
+                var t = new double[repeats];
+                for (int r = -1; r < repeats; r++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    for (int i = 0; i < calls; i++) GemmF32.Run(m, n, k, a, k, b, n, c, n, bias, GemmF32.BiasPerRow, 1, 0f, 0f);
+                    if (r >= 0) t[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds / calls;
+                }
+                Array.Sort(t);
+                Console.WriteLine($"m={m,4} n={n,5} k={k,5}: {macs / t[repeats / 2] / 1e9,6:F1} GMAC/s, {t[repeats / 2] * 1e6,9:F1} us");
+            }
+            return 0;
         }
 
         /// <summary>"median (best)" of repeated runs: the machine is shared, so the best run shows the uncontended speed.</summary>

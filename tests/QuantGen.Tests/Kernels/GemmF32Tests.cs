@@ -87,6 +87,44 @@ namespace QuantGen.Tests.Kernels
             Assert.True(failures.Count == 0, string.Join("\n", failures));
         }
 
+        /// <summary>Depths around and past the K block (256): later blocks continue each element's chain from C.</summary>
+        [Fact]
+        public void Gemm_over_several_k_blocks_matches_scalar_reference()
+        {
+            var r = new Random(4321);
+            var failures = new List<string>();
+            foreach (var k in new[] { 255, 256, 257, 600 })
+                foreach (var m in new[] { 1, 6, 7, 8, 9, 13 })
+                    foreach (var n in new[] { 1, 7, 31, 33, 49 })
+                        foreach (var biasKind in new[] { GemmF32.BiasPerRow, GemmF32.BiasPerColumn, GemmF32.Accumulate })
+                            if (RunOne(r, m, n, k, biasKind, 1, 2) is string f) failures.Add(f);
+            Assert.True(failures.Count == 0, string.Join("\n", failures.Take(10)));
+        }
+
+        /// <summary>ConvF32.Im2Col against its definition (a copy, so exact), strides 1-3 on rows wide enough for the vector gathers.</summary>
+        [Fact]
+        public void Im2col_equals_definition()
+        {
+            var r = new Random(77);
+            foreach (var (c, h, w, k, s, pad) in new[] { (3, 9, 61, 7, 2, 3), (2, 6, 40, 3, 2, 1), (2, 5, 33, 1, 2, 0), (1, 7, 50, 3, 3, 1), (2, 4, 19, 3, 1, 1), (1, 5, 64, 4, 2, 0) })
+            {
+                int oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1;
+                var x = RandomData(r, c * h * w);
+                var cols = RandomData(r, c * k * k * oh * ow);
+                ConvF32.Im2Col(x, cols, c, h, w, oh, ow, k, k, s, s, 1, 1, pad, pad);
+                for (int ci = 0; ci < c; ci++)
+                    for (int i = 0; i < k; i++)
+                        for (int j = 0; j < k; j++)
+                            for (int oy = 0; oy < oh; oy++)
+                                for (int ox = 0; ox < ow; ox++)
+                                {
+                                    int iy = oy * s - pad + i, ix = ox * s - pad + j;
+                                    float e = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[(ci * h + iy) * w + ix] : 0f;
+                                    Assert.Equal(e, cols[((ci * k + i) * k + j) * oh * ow + oy * ow + ox]);
+                                }
+            }
+        }
+
         [Theory]
         [InlineData(1)]
         [InlineData(2)]
