@@ -13,19 +13,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${KERNEL_TEST_ARM64_OUT:-$root/artifacts/kernel-tests-arm64}"
 
-need_apt=()
-command -v qemu-aarch64 >/dev/null 2>&1 || need_apt+=(qemu-user qemu-user-static binfmt-support)
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then dpkg --add-architecture arm64; need_apt+=(__update__); fi
-for p in libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64 libicu72:arm64 zlib1g:arm64 libssl3:arm64; do
-  dpkg -s "$p" >/dev/null 2>&1 || need_apt+=("$p")
-done
-if [ ${#need_apt[@]} -gt 0 ]; then
-  pkgs=()
-  for p in "${need_apt[@]}"; do [ "$p" = __update__ ] || pkgs+=("$p"); done
-  echo "== installing: ${pkgs[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
-fi
+bash "$root/tests/install-arm64-runtime-deps.sh"
 
 echo "== publishing tests/QuantGen.Kernels.Tests for linux-arm64 (self-contained) to $out"
 rm -rf "$out"

@@ -32,7 +32,7 @@ namespace QuantGen.AotBench
             foreach (var (name, run, outputs) in Models())
             {
                 if (filter.Length > 0 && name != filter) continue;
-                double us = Median(run, seconds);
+                double us = seconds > 0 ? Median(run, seconds) : Once(run);
                 Console.WriteLine($"{name}\t{us.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)}\t{Hash(outputs):x16}");
             }
             return 0;
@@ -65,6 +65,14 @@ namespace QuantGen.AotBench
             var r2 = O(ResNet18Int8.OutputLength); yield return ("ResNet18 int8", () => ResNet18Int8.Predict(photo, r2), [r2]);
             var r3 = O(ResNet18Int8Static.OutputLength); yield return ("ResNet18 int8 static", () => ResNet18Int8Static.Predict(photo, r3), [r3]);
             var r4 = O(ResNet18Qdq.OutputLength); yield return ("ResNet18 int8 QDQ", () => ResNet18Qdq.Predict(photo, r4), [r4]);
+        }
+
+        /// <summary>One call (seconds = 0: the outputs' hash is what is wanted, e.g. under an emulator), its microseconds.</summary>
+        private static double Once(Action run)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            run();
+            return Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
         }
 
         /// <summary>Warms up (the JIT reaches tier 1), then times batches of calls for about <paramref name="seconds"/>; the median per call.</summary>
