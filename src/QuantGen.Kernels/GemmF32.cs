@@ -193,6 +193,53 @@ namespace QuantGen.Kernels
                 c60.StoreUnsafe(ref pc, (nuint)((i + 6) * ldc)); c61.StoreUnsafe(ref pc, (nuint)((i + 6) * ldc + 16));
                 c70.StoreUnsafe(ref pc, (nuint)((i + 7) * ldc)); c71.StoreUnsafe(ref pc, (nuint)((i + 7) * ldc + 16));
             }
+            // The rest (1-7 rows) in 4- and 2-row tiles (as in Panel256x2).
+            if (i <= m - 4)
+            {
+                ref float ap = ref Unsafe.Add(ref pa, i * lda);
+                nint l1 = lda, l2 = 2 * (nint)lda, l3 = 3 * (nint)lda;
+                var c00 = Init512(ref pc, i * ldc, ref bias, biasKind, i, col); var c01 = Init512(ref pc, i * ldc + 16, ref bias, biasKind, i, col + 16);
+                var c10 = Init512(ref pc, (i + 1) * ldc, ref bias, biasKind, i + 1, col); var c11 = Init512(ref pc, (i + 1) * ldc + 16, ref bias, biasKind, i + 1, col + 16);
+                var c20 = Init512(ref pc, (i + 2) * ldc, ref bias, biasKind, i + 2, col); var c21 = Init512(ref pc, (i + 2) * ldc + 16, ref bias, biasKind, i + 2, col + 16);
+                var c30 = Init512(ref pc, (i + 3) * ldc, ref bias, biasKind, i + 3, col); var c31 = Init512(ref pc, (i + 3) * ldc + 16, ref bias, biasKind, i + 3, col + 16);
+                ref float bp = ref pb;
+                for (int p = 0; p < k; p++)
+                {
+                    var b0 = Vector512.LoadUnsafe(ref bp);
+                    var b1 = Vector512.LoadUnsafe(ref bp, 16);
+                    var x = Vector512.Create(ap); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+                    x = Vector512.Create(Unsafe.Add(ref ap, l1)); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+                    x = Vector512.Create(Unsafe.Add(ref ap, l2)); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
+                    x = Vector512.Create(Unsafe.Add(ref ap, l3)); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
+                    bp = ref Unsafe.Add(ref bp, ldb);
+                    ap = ref Unsafe.Add(ref ap, 1);
+                }
+                c00.StoreUnsafe(ref pc, (nuint)(i * ldc)); c01.StoreUnsafe(ref pc, (nuint)(i * ldc + 16));
+                c10.StoreUnsafe(ref pc, (nuint)((i + 1) * ldc)); c11.StoreUnsafe(ref pc, (nuint)((i + 1) * ldc + 16));
+                c20.StoreUnsafe(ref pc, (nuint)((i + 2) * ldc)); c21.StoreUnsafe(ref pc, (nuint)((i + 2) * ldc + 16));
+                c30.StoreUnsafe(ref pc, (nuint)((i + 3) * ldc)); c31.StoreUnsafe(ref pc, (nuint)((i + 3) * ldc + 16));
+                i += 4;
+            }
+            if (i <= m - 2)
+            {
+                ref float ap = ref Unsafe.Add(ref pa, i * lda);
+                nint l1 = lda;
+                var c00 = Init512(ref pc, i * ldc, ref bias, biasKind, i, col); var c01 = Init512(ref pc, i * ldc + 16, ref bias, biasKind, i, col + 16);
+                var c10 = Init512(ref pc, (i + 1) * ldc, ref bias, biasKind, i + 1, col); var c11 = Init512(ref pc, (i + 1) * ldc + 16, ref bias, biasKind, i + 1, col + 16);
+                ref float bp = ref pb;
+                for (int p = 0; p < k; p++)
+                {
+                    var b0 = Vector512.LoadUnsafe(ref bp);
+                    var b1 = Vector512.LoadUnsafe(ref bp, 16);
+                    var x = Vector512.Create(ap); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+                    x = Vector512.Create(Unsafe.Add(ref ap, l1)); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+                    bp = ref Unsafe.Add(ref bp, ldb);
+                    ap = ref Unsafe.Add(ref ap, 1);
+                }
+                c00.StoreUnsafe(ref pc, (nuint)(i * ldc)); c01.StoreUnsafe(ref pc, (nuint)(i * ldc + 16));
+                c10.StoreUnsafe(ref pc, (nuint)((i + 1) * ldc)); c11.StoreUnsafe(ref pc, (nuint)((i + 1) * ldc + 16));
+                i += 2;
+            }
             for (; i < m; i++)
             {
                 ref float a0 = ref Unsafe.Add(ref pa, i * lda);
@@ -243,6 +290,53 @@ namespace QuantGen.Kernels
                 c30.StoreUnsafe(ref pc, (nuint)((i + 3) * ldc)); c31.StoreUnsafe(ref pc, (nuint)((i + 3) * ldc + 8));
                 c40.StoreUnsafe(ref pc, (nuint)((i + 4) * ldc)); c41.StoreUnsafe(ref pc, (nuint)((i + 4) * ldc + 8));
                 c50.StoreUnsafe(ref pc, (nuint)((i + 5) * ldc)); c51.StoreUnsafe(ref pc, (nuint)((i + 5) * ldc + 8));
+            }
+            // The rest (1-5 rows) in 4- and 2-row tiles: one row alone has only two FMA chains and waits on their latency.
+            if (i <= m - 4)
+            {
+                ref float ap = ref Unsafe.Add(ref pa, i * lda);
+                nint l1 = lda, l2 = 2 * (nint)lda, l3 = 3 * (nint)lda;
+                var c00 = Init256(ref pc, i * ldc, ref bias, biasKind, i, col); var c01 = Init256(ref pc, i * ldc + 8, ref bias, biasKind, i, col + 8);
+                var c10 = Init256(ref pc, (i + 1) * ldc, ref bias, biasKind, i + 1, col); var c11 = Init256(ref pc, (i + 1) * ldc + 8, ref bias, biasKind, i + 1, col + 8);
+                var c20 = Init256(ref pc, (i + 2) * ldc, ref bias, biasKind, i + 2, col); var c21 = Init256(ref pc, (i + 2) * ldc + 8, ref bias, biasKind, i + 2, col + 8);
+                var c30 = Init256(ref pc, (i + 3) * ldc, ref bias, biasKind, i + 3, col); var c31 = Init256(ref pc, (i + 3) * ldc + 8, ref bias, biasKind, i + 3, col + 8);
+                ref float bp = ref pb;
+                for (int p = 0; p < k; p++)
+                {
+                    var b0 = Vector256.LoadUnsafe(ref bp);
+                    var b1 = Vector256.LoadUnsafe(ref bp, 8);
+                    var x = Vector256.Create(ap); c00 = Fma256(c00, x, b0); c01 = Fma256(c01, x, b1);
+                    x = Vector256.Create(Unsafe.Add(ref ap, l1)); c10 = Fma256(c10, x, b0); c11 = Fma256(c11, x, b1);
+                    x = Vector256.Create(Unsafe.Add(ref ap, l2)); c20 = Fma256(c20, x, b0); c21 = Fma256(c21, x, b1);
+                    x = Vector256.Create(Unsafe.Add(ref ap, l3)); c30 = Fma256(c30, x, b0); c31 = Fma256(c31, x, b1);
+                    bp = ref Unsafe.Add(ref bp, ldb);
+                    ap = ref Unsafe.Add(ref ap, 1);
+                }
+                c00.StoreUnsafe(ref pc, (nuint)(i * ldc)); c01.StoreUnsafe(ref pc, (nuint)(i * ldc + 8));
+                c10.StoreUnsafe(ref pc, (nuint)((i + 1) * ldc)); c11.StoreUnsafe(ref pc, (nuint)((i + 1) * ldc + 8));
+                c20.StoreUnsafe(ref pc, (nuint)((i + 2) * ldc)); c21.StoreUnsafe(ref pc, (nuint)((i + 2) * ldc + 8));
+                c30.StoreUnsafe(ref pc, (nuint)((i + 3) * ldc)); c31.StoreUnsafe(ref pc, (nuint)((i + 3) * ldc + 8));
+                i += 4;
+            }
+            if (i <= m - 2)
+            {
+                ref float ap = ref Unsafe.Add(ref pa, i * lda);
+                nint l1 = lda;
+                var c00 = Init256(ref pc, i * ldc, ref bias, biasKind, i, col); var c01 = Init256(ref pc, i * ldc + 8, ref bias, biasKind, i, col + 8);
+                var c10 = Init256(ref pc, (i + 1) * ldc, ref bias, biasKind, i + 1, col); var c11 = Init256(ref pc, (i + 1) * ldc + 8, ref bias, biasKind, i + 1, col + 8);
+                ref float bp = ref pb;
+                for (int p = 0; p < k; p++)
+                {
+                    var b0 = Vector256.LoadUnsafe(ref bp);
+                    var b1 = Vector256.LoadUnsafe(ref bp, 8);
+                    var x = Vector256.Create(ap); c00 = Fma256(c00, x, b0); c01 = Fma256(c01, x, b1);
+                    x = Vector256.Create(Unsafe.Add(ref ap, l1)); c10 = Fma256(c10, x, b0); c11 = Fma256(c11, x, b1);
+                    bp = ref Unsafe.Add(ref bp, ldb);
+                    ap = ref Unsafe.Add(ref ap, 1);
+                }
+                c00.StoreUnsafe(ref pc, (nuint)(i * ldc)); c01.StoreUnsafe(ref pc, (nuint)(i * ldc + 8));
+                c10.StoreUnsafe(ref pc, (nuint)((i + 1) * ldc)); c11.StoreUnsafe(ref pc, (nuint)((i + 1) * ldc + 8));
+                i += 2;
             }
             for (; i < m; i++)
             {

@@ -190,6 +190,7 @@ namespace QuantGen.KernelBench
                 ("fashion conv 32->64 3x3", 32, 64, 26, 26, 3, 3, 1, 0),
                 ("embedding 24->24 1x3", 24, 24, 74, 32, 1, 3, 1, 1),
                 ("mnist conv 1->8 5x5", 1, 8, 28, 28, 5, 5, 1, 2),
+                ("mnist conv 8->16 5x5", 8, 16, 14, 14, 5, 5, 1, 2),
             })
             {
                 int padH = kh == 1 ? 0 : pad, padW = kw == 1 ? 0 : pad;
@@ -223,7 +224,7 @@ namespace QuantGen.KernelBench
         /// <summary>The float GEMM on convolution shapes (m = Cout, n = pixels, k = Cin x kernel): median GMAC/s.</summary>
         private static int FloatGemm(int repeats)
         {
-            foreach (var (m, n, k) in new[] { (64, 12544, 147), (64, 3136, 576), (128, 784, 1152), (256, 196, 2304), (512, 49, 4608), (32, 676, 9), (64, 576, 288), (24, 2368, 72), (8, 784, 25) })
+            foreach (var (m, n, k) in new[] { (64, 12544, 147), (64, 3136, 576), (128, 784, 1152), (256, 196, 2304), (512, 49, 4608), (32, 676, 9), (64, 576, 288), (24, 2368, 72), (8, 784, 25), (16, 196, 200) })
             {
                 var rng = new Random(5);
                 var a = new float[m * k]; var b = new float[k * n]; var c = new float[m * n]; var bias = new float[m];

@@ -101,12 +101,13 @@ namespace QuantGen.Tests.Kernels
             Assert.True(failures.Count == 0, string.Join("\n", failures.Take(10)));
         }
 
-        /// <summary>ConvF32.Im2Col against its definition (a copy, so exact), strides 1-3 on rows wide enough for the vector gathers.</summary>
+        /// <summary>ConvF32.Im2Col against its definition (a copy, so exact), strides 1-3: rows wide enough for the vector gathers and
+        /// copies, and rows of 3-12 floats (the short-run copies: one overlapping vector, 128-bit, scalar).</summary>
         [Fact]
         public void Im2col_equals_definition()
         {
             var r = new Random(77);
-            foreach (var (c, h, w, k, s, pad) in new[] { (3, 9, 61, 7, 2, 3), (2, 6, 40, 3, 2, 1), (2, 5, 33, 1, 2, 0), (1, 7, 50, 3, 3, 1), (2, 4, 19, 3, 1, 1), (1, 5, 64, 4, 2, 0) })
+            foreach (var (c, h, w, k, s, pad) in new[] { (3, 9, 61, 7, 2, 3), (2, 6, 40, 3, 2, 1), (2, 5, 33, 1, 2, 0), (1, 7, 50, 3, 3, 1), (2, 4, 19, 3, 1, 1), (1, 5, 64, 4, 2, 0), (1, 6, 12, 5, 1, 2), (2, 5, 5, 3, 1, 1), (1, 4, 3, 3, 1, 1), (1, 6, 7, 5, 1, 2) })
             {
                 int oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1;
                 var x = RandomData(r, c * h * w);
