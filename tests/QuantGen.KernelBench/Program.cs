@@ -18,6 +18,7 @@ namespace QuantGen.KernelBench
         {
             if (args.Length > 0 && args[0] == "conv") return ConvBench(args.Length > 1 ? int.Parse(args[1]) : 15);
             if (args.Length > 0 && args[0] == "fconv") return FloatConvBench(args.Length > 1 ? int.Parse(args[1]) : 15);
+            if (args.Length > 0 && args[0] == "lut") return LutBench(args.Length > 1 ? int.Parse(args[1]) : 15);
             if (args.Length > 0 && args[0] == "fgemm") return FloatGemm(args.Length > 1 ? int.Parse(args[1]) : 15);
             int repeats = args.Length > 0 ? int.Parse(args[0]) : 15;
             Console.WriteLine($"best path: {QuantPath.Name(QuantPath.Best)}; Avx2={Avx2.IsSupported} Avx512BW={Avx512BW.IsSupported} AvxVnni={AvxVnni.IsSupported} Vector512={Vector512.IsHardwareAccelerated}");
@@ -218,6 +219,26 @@ namespace QuantGen.KernelBench
                 double med = t[repeats / 2];
                 Console.WriteLine($"{name,-28} {cin,5} {cout,4} {h,3} {w,3} {kh}x{kw} {s,3} {macs / med / 1e9,14:F1} {med * 1e6,11:F1}");
             }
+            return 0;
+        }
+
+        /// <summary>The uint8 lookup table (Lut.Run) on 64 KB of random bytes: median GB/s.</summary>
+        private static int LutBench(int repeats)
+        {
+            var rng = new Random(3);
+            var x = new byte[65536]; rng.NextBytes(x);
+            var table = new byte[256]; rng.NextBytes(table);
+            var y = new byte[x.Length];
+            Lut.Run(x, y, table);
+            var t = new double[repeats];
+            for (int r = 0; r < repeats; r++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int i = 0; i < 200; i++) Lut.Run(x, y, table);
+                t[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds / 200;
+            }
+            Array.Sort(t);
+            Console.WriteLine($"Lut.Run (Avx512Vbmi={Avx512Vbmi.IsSupported}, Avx2={Avx2.IsSupported}): {x.Length / t[repeats / 2] / 1e9:F2} GB/s, {t[repeats / 2] * 1e6:F1} us per 64 KB");
             return 0;
         }
 
