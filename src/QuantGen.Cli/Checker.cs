@@ -74,6 +74,8 @@ namespace QuantGen.Cli
             /// <summary>Seconds spent generating C# (parse, optimize, plan, emit) and compiling it with Roslyn.</summary>
             public double GenerateSeconds { get; internal set; }
             public double CompileSeconds { get; internal set; }
+            /// <summary>The quantization report (int8 builds), as the generator writes it.</summary>
+            public QuantizationReport? Report { get; internal set; }
             /// <summary>The compiled model class (namespace QuantGen.Check).</summary>
             public Type? ModelType { get; internal set; }
 
@@ -116,7 +118,7 @@ namespace QuantGen.Cli
             {
                 Runner = Runner(compiled.Assembly!, "Harness" + className, plan),
                 ModelType = compiled.Assembly!.GetType("QuantGen.Check." + className),
-                Plan = plan, Source = result.Source!, Diagnostics = result.Diagnostics,
+                Plan = plan, Source = result.Source!, Diagnostics = result.Diagnostics, Report = result.Report,
                 GenerateSeconds = generateSeconds, CompileSeconds = clock.Elapsed.TotalSeconds - generateSeconds,
             };
         }

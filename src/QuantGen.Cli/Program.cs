@@ -20,11 +20,16 @@ usage:
       is >= --min-cosine (default 0.99), and reports the errors and top-1 agreement. Exit code 0 only when
       every set passes.
       int8 options: --weights per-channel|per-tensor, --weight-bits 8|7, --activations dynamic|static, --calibration <folder>,
-      --calibration-method minmax|percentile|mse|entropy, --percentile <p>, --min-cosine <c>
+      --calibration-method minmax|percentile|mse|entropy, --percentile <p>, --calibration-samples <n>, --min-cosine <c>
   quantgen profile <folder|model.onnx> [--data <folder>] [--dims name=N,...] [--runs N] [--precision ...] [int8 options]
       Compiles the model with a timer after each op, warms it up, runs the first test set's inputs (their first
       samples when --dims binds smaller sizes) N times (default 300) and prints each op's mean time per call,
       slowest first, with its share of the whole call.
+  quantgen report <folder|model.onnx> [--calibration <folder>] [int8 options] [--dims name=N,...] [--json <file>] [--md <file>]
+      Quantizes the model as a build would (precision int8 unless --precision says otherwise) and prints the quantization
+      report: per layer the precision and why, weight bits, scales and error, activation parameters, SQNR against the
+      float model; totals (compression, MACs by precision, workspace) and, with calibration data, the end-to-end error
+      E = mean (y - y_hat)^2, cosine, max abs error and top-1 agreement measured on it. --json/--md also write the files.
   quantgen generate <model.onnx> -o <Model.g.cs> [--class Name] [--namespace Ns] [--dims name=N,...]
       Writes the code a build would generate: the model file, and one QuantGen.Kernels.<Name>.g.cs file per
       kernel it uses in the same folder.";
@@ -39,6 +44,7 @@ usage:
                     "check" => Check(args.Skip(1).ToArray()),
                     "generate" => Generate(args.Skip(1).ToArray()),
                     "profile" => Profile(args.Skip(1).ToArray()),
+                    "report" => Report(args.Skip(1).ToArray()),
                     _ => Fail($"unknown command '{args[0]}'\n\n{Usage}"),
                 };
             }
@@ -84,6 +90,7 @@ usage:
                 Calibration = o.TryGetValue("--calibration", out var c) ? Path.GetFullPath(c) : "",
                 CalibrationMethod = Get("--calibration-method", "MinMax"),
                 CalibrationPercentile = o.TryGetValue("--percentile", out var p) ? double.Parse(p, CultureInfo.InvariantCulture) : 99.99,
+                CalibrationSamples = o.TryGetValue("--calibration-samples", out var cs) ? int.Parse(cs, CultureInfo.InvariantCulture) : 1000,
             };
         }
 
@@ -221,6 +228,31 @@ usage:
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model {Path.GetFileName(modelPath)}, precision {options.Precision.ToLowerInvariant()}, {runs} calls after warm-up; mean us per call: {us((long)total):F1}"));
             foreach (int i in Enumerable.Range(0, ticks.Length).OrderByDescending(i => ticks[i]))
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{us(ticks[i]),10:F1} us {100 * ticks[i] / total,5:F1}%  {names[i]}"));
+            return 0;
+        }
+
+        private static int Report(string[] args)
+        {
+            var (target, o) = Parse(args);
+            if (target == null) throw new UsageException("report needs a folder or a model file");
+            string modelPath = File.Exists(target) ? target : FindModel(target);
+            if (!o.ContainsKey("--precision")) o["--precision"] = "int8";
+            var bytes = File.ReadAllBytes(modelPath);
+            var options = QuantOptions(o) with
+            {
+                ClassName = o.TryGetValue("--class", out var c) ? c : Names.TypeName(Path.GetFileNameWithoutExtension(modelPath)),
+                Dimensions = DimsOption(o),
+            };
+            var result = ModelCompiler.Compile(bytes, Path.GetFileName(modelPath), OnnxModelReader.FolderResolver(Path.GetDirectoryName(Path.GetFullPath(modelPath))!), options);
+            foreach (var diag in result.Diagnostics) Console.Error.WriteLine(diag);
+            if (!result.Success) return 1;
+            if (result.Report == null) { Console.WriteLine("float32 build: nothing is quantized, no report"); return 0; }
+            var md = result.Report.ToMarkdown();
+            Console.Write(md);
+            Console.WriteLine();
+            Console.WriteLine(result.Report.Headline);
+            if (o.TryGetValue("--md", out var mdPath)) File.WriteAllText(mdPath, md);
+            if (o.TryGetValue("--json", out var jsonPath)) File.WriteAllText(jsonPath, result.Report.ToJson());
             return 0;
         }
 

@@ -44,10 +44,13 @@ namespace QuantGen.CodeGen
     /// <summary>The result of compiling one model: its source (null on error), the kernels it uses, and diagnostics.</summary>
     public sealed class CompileResult
     {
-        public CompileResult(string? source, IReadOnlyList<string> kernels, IReadOnlyList<QgDiagnostic> diagnostics, InferencePlan? plan)
+        public CompileResult(string? source, IReadOnlyList<string> kernels, IReadOnlyList<QgDiagnostic> diagnostics, InferencePlan? plan,
+            QuantizationReport? report = null)
         {
-            Source = source; Kernels = kernels; Diagnostics = diagnostics; Plan = plan;
+            Source = source; Kernels = kernels; Diagnostics = diagnostics; Plan = plan; Report = report;
         }
+        /// <summary>The quantization report of an int8 build (null for float32 or on error).</summary>
+        public QuantizationReport? Report { get; }
         public string? Source { get; }
         public IReadOnlyList<string> Kernels { get; }
         public IReadOnlyList<QgDiagnostic> Diagnostics { get; }
@@ -83,6 +86,8 @@ namespace QuantGen.CodeGen
                 if (v.Shape == null)
                     throw new QgException(DiagnosticIds.ShapeInference, $"{modelFileName}: input '{v.Name}' has no shape");
             }
+            long constantBytes = model.Graph.Values.Values.Where(v => v.Constant != null)
+                .Sum(v => (long)v.Constant!.Length * (DataTypes.IsRuntimeSupported(v.Type) ? DataTypes.SizeOf(v.Type) : 4));
             var quant = QuantizationOptionsOf(options, modelFileName);
             // A pre-quantized (QDQ) model run in int8: its weight DequantizeLinears become constants marked with the model's int8 weights.
             bool qdq = quant.Precision == Precision.Int8 && QdqModel.MarkWeights(model.Graph) > 0;
@@ -90,6 +95,7 @@ namespace QuantGen.CodeGen
             Passes.CheckDeclaredOutputs(model.Graph, diagnostics, modelFileName);
             Passes.RemoveDeadNodes(model.Graph);
             IReadOnlyDictionary<Value, ActivationQuant>? activations = null;
+            IReadOnlyList<IReadOnlyList<TensorData>>? samples = null;
             if (qdq)
             {
                 activations = QdqModel.FoldActivationPairs(model.Graph);
@@ -98,17 +104,28 @@ namespace QuantGen.CodeGen
                     $"{modelFileName}: pre-quantized (QDQ) model: the model's int8 weights and {activations.Count} activation scales are used; {tables} uint8 lookup tables"));
             }
             Fusion.Run(model.Graph, n => ops.Get(n)?.AcceptsActivation(n) == true);
+            if (!qdq && quant.Precision == Precision.Int8 && !string.IsNullOrEmpty(options.Calibration))
+                samples = CalibrationData.Load(options.Calibration, model.Graph.Inputs, options.CalibrationSamples);
             if (!qdq && quant.Precision == Precision.Int8 && quant.Activations == ActivationMode.Static)
             {
-                var samples = CalibrationData.Load(options.Calibration, model.Graph.Inputs, options.CalibrationSamples);
-                var ranges = Calibrator.Calibrate(model.Graph, ops, samples, quant);
+                var ranges = Calibrator.Calibrate(model.Graph, ops, samples!, quant);
                 diagnostics.Add(new QgDiagnostic(DiagnosticIds.InvalidOption, QgSeverity.Info,
-                    $"{modelFileName}: calibrated {ranges.Count} tensors on {samples.Count} samples ({quant.Method})"));
+                    $"{modelFileName}: calibrated {ranges.Count} tensors on {samples!.Count} samples ({quant.Method})"));
                 activations = ranges.ToDictionary(kv => kv.Key, kv => ActivationQuant.FromRange(kv.Value.Item1, kv.Value.Item2));
             }
-            QuantizationPlanner.Decide(model.Graph, quant, activations);
+            var decisions = QuantizationPlanner.Decide(model.Graph, quant, activations);
+            // The error of the quantized model against the float model, on the calibration data (a QDQ model has no float model).
+            var errors = samples != null && samples.Count > 0 ? ErrorAnalysis.Measure(model.Graph, ops, decisions, samples) : null;
             if (qdq) QdqModel.Simplify(model.Graph);
-            return Planner.Plan(model, ops);
+            var plan = Planner.Plan(model, ops);
+            plan.ModelConstantBytes = constantBytes;
+            if (quant.Precision != Precision.Float32)
+            {
+                plan.Quantization = decisions;
+                plan.QuantizationOptions = quant;
+                plan.Errors = errors;
+            }
+            return plan;
         }
 
         /// <summary>The &lt;QuantModel&gt; precision options, checked (QG0007 for an unknown value).</summary>
@@ -148,7 +165,10 @@ namespace QuantGen.CodeGen
                 var plan = BuildPlan(modelBytes, modelFileName, resolver, options, diagnostics);
                 var emitter = new ModelEmitter(plan, options, Sha256(modelBytes), OperatorRegistry.Default);
                 var source = emitter.Emit();
-                return new CompileResult(source, emitter.Kernels.ToList(), diagnostics, plan);
+                var report = QuantizationReport.Build(plan, modelFileName, options.ClassName, emitter.Constants.TotalBytes);
+                if (report?.BudgetWarning() is string warning)
+                    diagnostics.Add(new QgDiagnostic(DiagnosticIds.AccuracyBudget, QgSeverity.Warning, $"{modelFileName}: {warning}"));
+                return new CompileResult(source, emitter.Kernels.ToList(), diagnostics, plan, report);
             }
             catch (QgException e)
             {

@@ -36,6 +36,8 @@ namespace QuantGen.Generator
             Create(DiagnosticIds.DeclaredShapeMismatch, "A declared shape disagrees with the inferred one", DiagnosticSeverity.Warning);
         public static readonly DiagnosticDescriptor InternalError =
             Create(DiagnosticIds.InternalError, "Internal error in QuantGen", DiagnosticSeverity.Error);
+        public static readonly DiagnosticDescriptor AccuracyBudget =
+            Create(DiagnosticIds.AccuracyBudget, "The quantized model's error on the calibration data exceeds the accuracy budget", DiagnosticSeverity.Warning);
 
         private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new Dictionary<string, DiagnosticDescriptor>
         {
@@ -49,6 +51,7 @@ namespace QuantGen.Generator
             [DiagnosticIds.ModelNotFound] = ModelNotFound,
             [DiagnosticIds.DeclaredShapeMismatch] = DeclaredShapeMismatch,
             [DiagnosticIds.InternalError] = InternalError,
+            [DiagnosticIds.AccuracyBudget] = AccuracyBudget,
         };
 
         /// <summary>All descriptors, in ID order.</summary>

@@ -47,7 +47,8 @@ namespace QuantGen.Generator
                 var folder = Path.GetDirectoryName(request.ModelPath) ?? ".";
                 var result = ModelCompiler.Compile(bytes, Path.GetFileName(request.ModelPath), OnnxModelReader.FolderResolver(folder), request.ToCompileOptions());
                 cancellationToken.ThrowIfCancellationRequested();
-                var diagnostics = EquatableArray.From(result.Diagnostics.Select(d => DiagnosticInfo.From(d, request.ModelPath)));
+                var reportDiagnostics = WriteReport(request, result.Report);
+                var diagnostics = EquatableArray.From(result.Diagnostics.Concat(reportDiagnostics).Select(d => DiagnosticInfo.From(d, request.ModelPath)));
                 var kernels = EquatableArray.From(result.Kernels.Distinct(StringComparer.Ordinal).OrderBy(k => k, StringComparer.Ordinal));
                 return result.Source is null
                     ? new GeneratedModel(request, null, EquatableArray<string>.Empty, diagnostics)
@@ -74,11 +75,55 @@ namespace QuantGen.Generator
             }
         }
 
+        /// <summary>Where the report of a request goes: beside its manifest, in the intermediate output folder.</summary>
+        public static string ReportPath(ModelRequest request, string extension) =>
+            Path.Combine(Path.GetDirectoryName(request.ManifestPath) ?? ".", request.FullClassName + extension);
+
+        /// <summary>The one-line summary the build prints (QuantGen.targets reads it after CoreCompile).</summary>
+        public static string SummaryPath(ModelRequest request) => request.ManifestPath + ".report";
+
+        // The quantization report is an output for people and tools, not for the compilation: Roslyn has no API to emit a
+        // file other than source, so the generator writes it into the intermediate folder that build/QuantGen.targets owns,
+        // from the cached step (it runs only when the manifest, i.e. model, options or calibration data, changes). Files are
+        // rewritten only when their content differs; a float32 build removes a stale summary. A failure to write is a
+        // warning, never a failed build.
+#pragma warning disable RS1035 // Do not use APIs banned for analyzers: see the comment above.
+        private static QgDiagnostic[] WriteReport(ModelRequest request, QuantizationReport? report)
+        {
+            // Only beside a manifest that build/QuantGen.targets wrote (it creates the folder); never create folders elsewhere.
+            if (request.ManifestPath.Length == 0 || !Directory.Exists(Path.GetDirectoryName(request.ManifestPath))) return Array.Empty<QgDiagnostic>();
+            try
+            {
+                var summary = SummaryPath(request);
+                if (report == null)
+                {
+                    if (File.Exists(summary)) File.Delete(summary);
+                    return Array.Empty<QgDiagnostic>();
+                }
+                var md = ReportPath(request, ".quantgen.md");
+                WriteIfDifferent(md, report.ToMarkdown());
+                WriteIfDifferent(ReportPath(request, ".quantgen.json"), report.ToJson());
+                WriteIfDifferent(summary, "QuantGen report " + md + ": " + report.Headline + "\n");
+                return Array.Empty<QgDiagnostic>();
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return new[] { new QgDiagnostic(DiagnosticIds.InvalidOption, QgSeverity.Warning, $"<QuantModel Include=\"{request.Item}\">: cannot write the quantization report: {e.Message}") };
+            }
+        }
+
+        private static void WriteIfDifferent(string path, string text)
+        {
+            if (File.Exists(path) && File.ReadAllText(path) == text) return;
+            File.WriteAllText(path, text);
+        }
+#pragma warning restore RS1035
+
         // RS1035 bans file IO in analyzers because the compiler cannot track such inputs. Here the input is tracked
         // another way: an ONNX model is binary and cannot be an AdditionalFile (CS2015), so build/QuantGen.targets
         // hashes it (GetFileHash, SHA256) into a small text manifest that IS an AdditionalFile. The manifest's content
         // (path + hash + options) is the cache key of this step, so an edited model yields a new manifest and a re-run.
-        // These two methods are the only file IO in the generator.
+        // These two methods and the report writer above are the only file IO in the generator.
 #pragma warning disable RS1035 // Do not use APIs banned for analyzers: see the comment above.
         private static bool ModelFileExists(string path) => File.Exists(path);
 

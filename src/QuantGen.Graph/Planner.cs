@@ -65,6 +65,14 @@ namespace QuantGen.Graph
         public long WorkspaceBytes { get; set; }
         /// <summary>Total size of all workspace values if nothing were reused (for the report).</summary>
         public long UnsharedBytes { get; set; }
+        /// <summary>Bytes of the model's own initializers (float32 weights at 4 bytes each), before any pass.</summary>
+        public long ModelConstantBytes { get; set; }
+        /// <summary>The quantization decisions (null for a float32 build).</summary>
+        public Quantization.QuantizationDecisions? Quantization { get; set; }
+        /// <summary>The measured quantization error on the calibration data (null when there is none).</summary>
+        public Quantization.ErrorMeasurements? Errors { get; set; }
+        /// <summary>Options the quantization was decided with.</summary>
+        public Quantization.QuantizationOptions? QuantizationOptions { get; set; }
 
         public Storage StorageOf(Value v) =>
             Storage.TryGetValue(v, out var s) ? s : throw new InvalidOperationException($"no storage planned for '{v.Name}'");

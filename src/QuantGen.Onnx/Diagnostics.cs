@@ -33,6 +33,8 @@ namespace QuantGen
         public const string DeclaredShapeMismatch = "QG0009";
         /// <summary>An unexpected failure inside QuantGen (a bug): reported instead of crashing the compiler.</summary>
         public const string InternalError = "QG0010";
+        /// <summary>The quantized model's error on the calibration data exceeds the accuracy budget (cosine 0.99 by default).</summary>
+        public const string AccuracyBudget = "QG0011";
     }
 
     /// <summary>Thrown inside the compiler phases; caught at the boundary and turned into a <see cref="QgDiagnostic"/>.</summary>

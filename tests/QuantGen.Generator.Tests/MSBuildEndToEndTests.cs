@@ -41,6 +41,7 @@ Console.WriteLine(""argmax="" + best);
   </PropertyGroup>
   <ItemGroup>
     <QuantModel Include=""models/mnist.onnx"" ClassName=""Digits"" Namespace=""My.Models"" Precision=""Float32"" />
+    <QuantModel Include=""models/mnist.onnx"" ClassName=""DigitsInt8"" Namespace=""My.Models"" Precision=""Int8"" Calibration=""{TestPaths.Corpus("mnist_cntk")}"" />
   </ItemGroup>
 {references}
 </Project>
@@ -94,14 +95,26 @@ Console.WriteLine(""argmax="" + best);
 
             BuildAndRun(temp.Path, expected);
 
-            var manifests = Directory.GetFiles(Path.Combine(temp.Path, "obj", "Release", "net10.0", "quantgen"), "*.quantmodel");
-            var manifest = File.ReadAllText(Assert.Single(manifests));
+            var quantgen = Path.Combine(temp.Path, "obj", "Release", "net10.0", "quantgen");
+            var manifests = Directory.GetFiles(quantgen, "*.quantmodel").Select(File.ReadAllText).ToList();
+            Assert.Equal(2, manifests.Count);
+            var manifest = Assert.Single(manifests, m => m.Contains("class=Digits\n") || m.Contains("class=Digits\r\n"));
             Assert.Contains("sha256=" + QuantGen.CodeGen.ModelCompiler.Sha256(File.ReadAllBytes(TestPaths.MnistModel)), manifest, StringComparison.OrdinalIgnoreCase);
             Assert.Contains("class=Digits", manifest);
 
-            // A no-op rebuild skips the manifest target and the compiler.
+            // The int8 model's quantization report (Markdown and JSON) is beside the manifests; the float one has none.
+            var md = File.ReadAllText(Path.Combine(quantgen, "My.Models.DigitsInt8.quantgen.md"));
+            Assert.Contains("# QuantGen quantization report: DigitsInt8", md);
+            Assert.Contains("end to end, ", md);
+            using (var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(quantgen, "My.Models.DigitsInt8.quantgen.json"))))
+                Assert.True(json.RootElement.GetProperty("endToEnd").GetProperty("meanCosine").GetDouble() > 0.99);
+            Assert.False(File.Exists(Path.Combine(quantgen, "My.Models.Digits.quantgen.md")));
+
+            // A no-op rebuild skips the manifest target and the compiler, and still prints the report's headline.
             var again = DotNetCli.DotNet("build -c Release --no-restore -v:n", temp.Path);
             Assert.True(again.ExitCode == 0, again.ToString());
+            Assert.Contains("QuantGen report ", again.Output);
+            Assert.Contains("DigitsInt8: ", again.Output);
             Assert.Contains("Skipping target \"QuantGenWriteManifests\"", again.Output);
             Assert.Contains("Skipping target \"CoreCompile\"", again.Output);
 

@@ -29,7 +29,8 @@ namespace QuantGen.Graph.Quantization
         /// <param name="activations">The uint8 parameters of each value that has them (calibrated, or a QDQ model's own).</param>
         /// <param name="everyValue">A QDQ model: every value with parameters that can be produced in uint8 is, even when only float
         /// ops or graph outputs read it, so they read it on the model's uint8 grid (with its implicit clamps) as the model says.</param>
-        public static void Place(Graph g, IReadOnlyDictionary<Value, ActivationQuant> activations, bool everyValue = false)
+        /// <returns>What was placed: the inserted QuantizeLinear/DequantizeLinear nodes and every uint8 value with its parameters.</returns>
+        public static Placement Place(Graph g, IReadOnlyDictionary<Value, ActivationQuant> activations, bool everyValue = false)
         {
             var inGraph = new HashSet<Node>(g.Nodes);                // the main graph's nodes (If-branch nodes keep float boundaries)
             var consumers = new Dictionary<Value, List<Node>>();
@@ -139,10 +140,11 @@ namespace QuantGen.Graph.Quantization
                     Requantized = new OutputRequantization(new[] { rule.Multiplier }, new[] { rule.Shift }, Array.Empty<int>(), qc.ZeroPoint, qmin, qmax),
                 };
             }
-            if (marked.Count == 0) return;
+            if (marked.Count == 0) return Placement.None;
 
             // 2. The uint8 twins, wired: chain members produce theirs, the rest come from one QuantizeLinear each.
             var twin = marked.Keys.ToDictionary(v => v, v => new Value(Unique(g, v.Name + "_u8")) { Type = DataType.UInt8, Shape = (int[])v.Shape!.Clone() });
+            var inserted = new HashSet<Node>();
             foreach (var t in twin.Values) g.Values[t.Name] = t;
             var after = new Dictionary<Node, List<Node>>();
             var atStart = new List<Node>();
@@ -166,6 +168,7 @@ namespace QuantGen.Graph.Quantization
                     q.Inputs.Add(v); q.Inputs.Add(Scalar(g, v.Name + "_scale", DataType.Float, pq.Scale)); q.Inputs.Add(Scalar(g, v.Name + "_zero_point", DataType.UInt8, pq.ZeroPoint));
                     q.Outputs.Add(vq);
                     vq.Producer = q;
+                    inserted.Add(q);
                     Insert(v.Producer, q, after, atStart);
                 }
                 foreach (var c in consumers.TryGetValue(v, out var cs) ? cs : new List<Node>())
@@ -183,6 +186,7 @@ namespace QuantGen.Graph.Quantization
                 dq.Inputs.Add(vq); dq.Inputs.Add(Scalar(g, v.Name + "_scale", DataType.Float, pq.Scale)); dq.Inputs.Add(Scalar(g, v.Name + "_zero_point", DataType.UInt8, pq.ZeroPoint));
                 dq.Outputs.Add(v);
                 v.Producer = dq;
+                inserted.Add(dq);
                 Insert(vq.Producer, dq, after, atStart);
             }
 
@@ -193,6 +197,21 @@ namespace QuantGen.Graph.Quantization
                 if (after.TryGetValue(n, out var extra)) nodes.AddRange(extra);
             }
             g.Nodes = nodes;
+            return new Placement(inserted, twin.ToDictionary(kv => kv.Value, kv => marked[kv.Key]));
+        }
+
+        /// <summary>The result of <see cref="Place"/>: the nodes it inserted and the parameters of every uint8 value it made.</summary>
+        public sealed class Placement
+        {
+            public Placement(IReadOnlyCollection<Node> inserted, IReadOnlyDictionary<Value, ActivationQuant> uint8Values)
+            {
+                Inserted = inserted; UInt8Values = uint8Values;
+            }
+            public static Placement None { get; } = new Placement(Array.Empty<Node>(), new Dictionary<Value, ActivationQuant>());
+            /// <summary>The QuantizeLinear and DequantizeLinear nodes at the float/uint8 boundaries.</summary>
+            public IReadOnlyCollection<Node> Inserted { get; }
+            /// <summary>Each uint8 value: real = Scale * (q - ZeroPoint).</summary>
+            public IReadOnlyDictionary<Value, ActivationQuant> UInt8Values { get; }
         }
 
         /// <summary>An int8 layer with constant weights and a calibrated (static) input in float.</summary>

@@ -20,10 +20,15 @@ namespace QuantGen.Graph.Quantization
         public const int MinInt8Depth = 32;
 
         /// <param name="activations">Static uint8 parameters per value (calibrated, or a QDQ model's own); null for dynamic activations.</param>
-        public static void Decide(Graph g, QuantizationOptions options, IReadOnlyDictionary<Value, ActivationQuant>? activations = null)
+        /// <returns>
+        /// Every layer's decision in graph order: the int8 ones (also on <see cref="Node.Quantization"/>, uint8 Adds included)
+        /// and the weight layers kept in float32 with the reason; plus what <see cref="Int8Boundaries"/> placed.
+        /// </returns>
+        public static QuantizationDecisions Decide(Graph g, QuantizationOptions options, IReadOnlyDictionary<Value, ActivationQuant>? activations = null)
         {
             foreach (var n in g.AllNodes()) n.Quantization = null;
-            if (options.Precision == Precision.Float32) return;
+            var floats = new Dictionary<Node, LayerQuantization>();
+            if (options.Precision == Precision.Float32) return QuantizationDecisions.Collect(g, floats, Int8Boundaries.Placement.None, false);
             bool preQuantized = IsPreQuantized(g);
             bool staticActivations = activations != null && (options.Activations == ActivationMode.Static || preQuantized);
             if (preQuantized)
@@ -56,9 +61,19 @@ namespace QuantGen.Graph.Quantization
                         continue;
                     }
                     int axis = WeightAxis(n);
-                    if (axis == int.MinValue) continue;
+                    if (axis == int.MinValue)
+                    {
+                        if (IsWeightLayer(n))
+                            floats[n] = new LayerQuantization(n, Precision.Float32, FloatReason(n)) { Macs = Macs(n) };
+                        continue;
+                    }
                     var w = n.Input(1)!.Constant!;
-                    if (Depth(n, axis) < MinInt8Depth) continue;
+                    int depth = Depth(n, axis);
+                    if (depth < MinInt8Depth)
+                    {
+                        floats[n] = new LayerQuantization(n, Precision.Float32, $"dot product {depth} deep (int8 from {MinInt8Depth})") { Macs = Macs(n) };
+                        continue;
+                    }
                     string weights = options.WeightBits == 7 ? "7-bit weights" : "int8 weights";
                     var q = new LayerQuantization(n, Precision.Int8, staticActivations
                         ? weights + " and calibrated activations" : weights + ", activations quantized per call");
@@ -73,7 +88,22 @@ namespace QuantGen.Graph.Quantization
                     n.Quantization = q;
                 }
             }
-            if (staticActivations) Int8Boundaries.Place(g, activations!, everyValue: preQuantized);
+            var placed = staticActivations ? Int8Boundaries.Place(g, activations!, everyValue: preQuantized) : Int8Boundaries.Placement.None;
+            return QuantizationDecisions.Collect(g, floats, placed, preQuantized);
+        }
+
+        /// <summary>Conv, ConvTranspose, Gemm and MatMul: the layers a report lists even when they stay in float32.</summary>
+        public static bool IsWeightLayer(Node n) =>
+            n.Domain.Length == 0 && n.OpType is "Conv" or "ConvTranspose" or "Gemm" or "MatMul" && n.Outputs[0].Shape != null;
+
+        private static string FloatReason(Node n)
+        {
+            var w = n.Input(1);
+            if (n.OpType == "ConvTranspose") return "ConvTranspose has no int8 kernel";
+            if (w?.Constant == null) return n.OpType == "MatMul" ? "activation x activation with a dot product under " + MinInt8Depth + " or a fused activation" : "weights are not constant";
+            if (w.Type != DataType.Float || n.Input(0)?.Type != DataType.Float) return "not float32";
+            if (n.OpType == "Gemm") return n.GetInt("transA", 0) != 0 ? "Gemm with transA" : "Gemm whose C is not a per-column bias";
+            return $"{w.Shape!.Length}-D weights have no int8 kernel";
         }
 
         /// <summary>A QDQ model: some layer's weights are the model's own int8 values (<see cref="QdqModel.MarkWeights"/>).</summary>
@@ -121,9 +151,11 @@ namespace QuantGen.Graph.Quantization
             return w[axis == 0 ? 1 : 0];
         }
 
-        private static long Macs(Node n)
+        /// <summary>Multiply-accumulates of one call of a Conv, ConvTranspose, Gemm or MatMul (0 when unknown).</summary>
+        public static long Macs(Node n)
         {
             var y = n.Outputs[0].Shape!;
+            if (n.Input(1)?.Shape == null || n.Input(0)?.Shape == null) return 0;
             var w = n.Input(1)!.Shape!;
             long outputs = 1;
             foreach (var d in y) outputs *= d;
@@ -135,10 +167,22 @@ namespace QuantGen.Graph.Quantization
                     for (int i = 1; i < w.Length; i++) per *= w[i];
                     return outputs * per;
                 }
+                case "ConvTranspose":
+                {
+                    // Every input element is scattered through Cout/group x kernel weights.
+                    long per = 1, inputs = 1;
+                    for (int i = 1; i < w.Length; i++) per *= w[i];
+                    foreach (var d in n.Input(0)!.Shape!) inputs *= d;
+                    return inputs * per;
+                }
                 case "Gemm":
                     return outputs * (n.GetInt("transB", 0) != 0 ? w[1] : w[0]);
                 default:
-                    return outputs * w[0];
+                {
+                    // MatMul: K is A's last axis.
+                    var a = n.Input(0)!.Shape!;
+                    return outputs * (a.Length == 0 ? 1 : a[a.Length - 1]);
+                }
             }
         }
     }

@@ -1,0 +1,140 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using QuantGen.Cli;
+using QuantGen.CodeGen;
+
+namespace QuantGen.Tests.Int8
+{
+    /// <summary>
+    /// The quantization report: every layer's decision and error, the totals, and the end-to-end error measured on the
+    /// calibration data by simulation, checked against the generated int8 code run on the same data.
+    /// </summary>
+    public class QuantizationReportTests
+    {
+        private readonly ITestOutputHelper _out;
+        public QuantizationReportTests(ITestOutputHelper output) { _out = output; }
+
+        private static double Cosine(float[] a, float[] b)
+        {
+            double dot = 0, na = 0, nb = 0;
+            for (int i = 0; i < a.Length; i++) { dot += (double)a[i] * b[i]; na += (double)a[i] * a[i]; nb += (double)b[i] * b[i]; }
+            return dot / Math.Sqrt(na * nb);
+        }
+
+        [Fact]
+        public void Fashion_static_report_lists_every_layer_and_its_end_to_end_error_matches_the_generated_code()
+        {
+            var (images, _) = FashionStaticTests.Load();
+            var bytes = File.ReadAllBytes(Corpus.Path_("fashion_mnist_cnn", "model.onnx"));
+            var dims = new Dictionary<string, int> { ["batch_size"] = 100 };
+            var calibration = FashionStaticTests.CalibrationFolder(images, 0, 500);
+            var f32 = new Checker(bytes, "fashion.onnx", null).Compile(dims);
+            var q8 = new Checker(bytes, "fashion.onnx", null, new CompileOptions { Precision = "Int8", Calibration = calibration }).Compile(dims);
+            Assert.Null(f32.Report);
+            var report = q8.Report!;
+            _out.WriteLine(report.ToMarkdown());
+
+            // Every Conv and Gemm is listed, with its decision; the 1-channel stem is float32 and says why.
+            var layers = q8.Plan.Model.Graph.AllNodes().Where(n => n.OpType is "Conv" or "Gemm" or "MatMul").Select(n => n.Name).ToList();
+            Assert.Equal(layers, report.Layers.Where(l => l.OpType != "Add").Select(l => l.Node).ToList());
+            var stem = report.Layers.First();
+            Assert.Equal("float32", stem.Precision);
+            Assert.Contains("dot product 9 deep", stem.Reason);
+            foreach (var l in report.Layers.Where(l => l.Precision == "int8"))
+            {
+                Assert.Equal(8, l.WeightBits);
+                Assert.Equal("per-channel", l.Granularity);
+                Assert.InRange(l.WeightSqnrDb!.Value, 30, 60);      // 8-bit weights: about 6 dB per bit, less the peak-to-RMS ratio
+                Assert.StartsWith("uint8 s=", l.Input);
+                Assert.NotNull(l.Error);
+                Assert.InRange(l.Error!.IsolatedSqnrDb, 15, 80);
+                Assert.True(l.Error.CumulativeSqnrDb <= l.Error.IsolatedSqnrDb + 3, $"{l.Node}: cumulative {l.Error.CumulativeSqnrDb} vs isolated {l.Error.IsolatedSqnrDb}");
+                Assert.True(l.Macs > 0);
+            }
+            Assert.True(report.Compression > 3.0 && report.Compression < 4.0, $"compression {report.Compression}");
+            Assert.True(report.Int8Macs > 10 * report.FloatMacs);
+
+            // End to end, simulated at build time, against the generated code on the same 500 images.
+            var e = report.EndToEnd!;
+            Assert.Equal(5, e.Samples);   // batches of 100
+            double cosineSum = 0, sumSq = 0; int agree = 0, rows = 0; double minCos = 1;
+            long elements = 0;
+            for (int s = 0; s < 5; s++)
+            {
+                // Both graph outputs (the model also returns its flattened features), as the report and quantgen check compare.
+                var x = images.AsSpan(s * 78400, 78400).ToArray();
+                var of = f32.Run(new Array[] { x }).Cast<float[]>().ToList();
+                var oq = q8.Run(new Array[] { x }).Cast<float[]>().ToList();
+                double c = Cosine(of.SelectMany(v => v).ToArray(), oq.SelectMany(v => v).ToArray());
+                cosineSum += c; minCos = Math.Min(minCos, c);
+                for (int o = 0; o < of.Count; o++)
+                    for (int i = 0; i < of[o].Length; i++, elements++) sumSq += (of[o][i] - oq[o][i]) * (double)(of[o][i] - oq[o][i]);
+                var (yf, yq) = (of[0], oq[0]);
+                for (int r = 0; r < 100; r++, rows++)
+                {
+                    int a = 0, b = 0;
+                    for (int k = 1; k < 10; k++) { if (yf[r * 10 + k] > yf[r * 10 + a]) a = k; if (yq[r * 10 + k] > yq[r * 10 + b]) b = k; }
+                    if (a == b) agree++;
+                }
+            }
+            double mse = sumSq / elements;
+            _out.WriteLine($"generated code: cosine {cosineSum / 5:F6} (worst {minCos:F6}), E {mse:G4}, top-1 agreement {100.0 * agree / rows:F2}%; report: {e.MeanCosine:F6} ({e.MinCosine:F6}), E {e.Mse:G4}, {100 * e.Top1Agreement:F2}%");
+            Assert.InRange(e.MeanCosine, cosineSum / 5 - 1e-4, cosineSum / 5 + 1e-4);
+            Assert.InRange(e.Mse, mse * 0.9, mse * 1.1);
+            Assert.InRange(e.Top1Agreement!.Value, (double)agree / rows - 0.01, (double)agree / rows + 0.01);
+            Assert.Equal(500, e.Top1Rows);
+
+            // The JSON holds the same figures.
+            using var json = JsonDocument.Parse(report.ToJson());
+            var root = json.RootElement;
+            Assert.Equal(report.Layers.Count, root.GetProperty("layers").GetArrayLength());
+            Assert.Equal(e.Mse, root.GetProperty("endToEnd").GetProperty("mse").GetDouble());
+            Assert.Equal(report.StaticBytes, root.GetProperty("totals").GetProperty("staticBytes").GetInt64());
+            Assert.Equal("dot product 9 deep (int8 from 32)", root.GetProperty("layers")[0].GetProperty("reason").GetString()![("float32: ").Length..]);
+            Assert.DoesNotContain(q8.Diagnostics, d => d.Id == "QG0011");
+        }
+
+        [Fact]
+        public void Without_calibration_data_the_report_gives_the_weight_figures_and_says_what_it_did_not_measure()
+        {
+            var bytes = File.ReadAllBytes(Corpus.Path_("mnist_cntk", "model.onnx"));
+            var q8 = new Checker(bytes, "mnist.onnx", null, new CompileOptions { Precision = "Int8" }).Compile(new Dictionary<string, int>());
+            var report = q8.Report!;
+            Assert.Null(report.EndToEnd);
+            Assert.Contains(report.Notes, n => n.Contains("no calibration data"));
+            Assert.Contains("error not measured", report.Headline);
+            var int8 = report.Layers.Where(l => l.Precision == "int8").ToList();
+            Assert.NotEmpty(int8);
+            Assert.All(int8, l => { Assert.Equal("uint8, per call", l.Input); Assert.NotNull(l.WeightSqnrDb); Assert.Null(l.Error); });
+            using var json = JsonDocument.Parse(report.ToJson());
+            Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("endToEnd").ValueKind);
+        }
+
+        [Fact]
+        public void A_model_that_loses_accuracy_in_int8_gets_QG0011_naming_the_worst_layers()
+        {
+            // The openWakeWord melspectrogram: its 80 dB log-power range does not survive int8 (cosine 0.92-0.95 to float).
+            var dir = Corpus.Path_("openwakeword", "melspectrogram");
+            var sets = TestSet.ReadAll(dir).Take(2).ToList();
+            var audio = (float[])sets[0].Inputs[0].Data;
+            var calibration = FashionStaticTests.CalibrationFolder(audio, new[] { 1, audio.Length });
+            var bytes = File.ReadAllBytes(Path.Combine(dir, "model.onnx"));
+            var dims = new Dictionary<string, int> { ["batch_size"] = 1, ["samples"] = audio.Length };
+            var result = ModelCompiler.Compile(bytes, "melspectrogram.onnx", null, new CompileOptions
+            {
+                Precision = "Int8", Activations = "Dynamic", Calibration = calibration, Dimensions = dims, ClassName = "Mel",
+            });
+            Assert.True(result.Success);
+            var e = result.Report!.EndToEnd!;
+            _out.WriteLine(result.Report.Headline);
+            Assert.True(e.MinCosine < QuantizationReport.DefaultMinCosine, $"cosine {e.MinCosine}");
+            var warning = Assert.Single(result.Diagnostics, d => d.Id == "QG0011");
+            Assert.Equal(QgSeverity.Warning, warning.Severity);
+            var worst = result.Report.Layers.Where(l => l.Error != null && l.Precision == "int8").OrderBy(l => l.Error!.IsolatedSqnrDb).First();
+            Assert.Contains($"'{worst.Node}'", warning.Message);
+        }
+    }
+}
