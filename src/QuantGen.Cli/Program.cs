@@ -20,7 +20,7 @@ usage:
       is >= --min-cosine (default 0.99), and reports the errors and top-1 agreement. Exit code 0 only when
       every set passes.
       int8 options: --weights per-channel|per-tensor, --weight-bits 8|7, --activations dynamic|static, --calibration <folder>,
-      --calibration-method minmax|percentile|mse|entropy, --percentile <p>, --calibration-samples <n>, --min-cosine <c>
+      --calibration-method minmax|percentile|mse|entropy, --percentile <p>, --calibration-samples <n>, --exclude <names;OpTypes>, --min-cosine <c>
   quantgen profile <folder|model.onnx> [--data <folder>] [--dims name=N,...] [--runs N] [--precision ...] [int8 options]
       Compiles the model with a timer after each op, warms it up, runs the first test set's inputs (their first
       samples when --dims binds smaller sizes) N times (default 300) and prints each op's mean time per call,
@@ -91,6 +91,7 @@ usage:
                 CalibrationMethod = Get("--calibration-method", "MinMax"),
                 CalibrationPercentile = o.TryGetValue("--percentile", out var p) ? double.Parse(p, CultureInfo.InvariantCulture) : 99.99,
                 CalibrationSamples = o.TryGetValue("--calibration-samples", out var cs) ? int.Parse(cs, CultureInfo.InvariantCulture) : 1000,
+                Exclude = o.TryGetValue("--exclude", out var ex) ? ex : "",
             };
         }
 

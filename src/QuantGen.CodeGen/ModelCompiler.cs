@@ -30,6 +30,8 @@ namespace QuantGen.CodeGen
         public double CalibrationPercentile { get; init; } = 99.99;
         /// <summary>At most this many calibration samples are used (default 1000).</summary>
         public int CalibrationSamples { get; init; } = 1000;
+        /// <summary>Node names and op types kept in float32, separated by ';' or ','.</summary>
+        public string Exclude { get; init; } = "";
         /// <summary>"public" or "internal".</summary>
         public string Accessibility { get; init; } = "public";
         /// <summary>
@@ -89,6 +91,10 @@ namespace QuantGen.CodeGen
             long constantBytes = model.Graph.Values.Values.Where(v => v.Constant != null)
                 .Sum(v => (long)v.Constant!.Length * (DataTypes.IsRuntimeSupported(v.Type) ? DataTypes.SizeOf(v.Type) : 4));
             var quant = QuantizationOptionsOf(options, modelFileName);
+            foreach (var entry in quant.Exclude)
+                if (!model.Graph.AllNodes().Any(n => n.Name == entry || n.OpType == entry))
+                    diagnostics.Add(new QgDiagnostic(DiagnosticIds.InvalidOption, QgSeverity.Warning,
+                        $"{modelFileName}: Exclude entry '{entry}' names no node and no op type of the model (names and op types compare case-sensitively)"));
             // A pre-quantized (QDQ) model run in int8: its weight DequantizeLinears become constants marked with the model's int8 weights.
             bool qdq = quant.Precision == Precision.Int8 && QdqModel.MarkWeights(model.Graph) > 0;
             Passes.InferAndFold(model.Graph, ops, diagnostics, modelFileName);
@@ -154,8 +160,14 @@ namespace QuantGen.CodeGen
                 Activations = activations,
                 Method = Parse("CalibrationMethod", o.CalibrationMethod, CalibrationMethod.MinMax),
                 Percentile = o.CalibrationPercentile,
+                Exclude = ExcludeList(o.Exclude),
             };
         }
+
+        /// <summary>The Exclude option's entries: node names or op types separated by ';' or ',', trimmed, empty ones dropped.</summary>
+        public static string[] ExcludeList(string? exclude) =>
+            (exclude ?? "").Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries).Select(e => e.Trim()).Where(e => e.Length > 0)
+                .Distinct(StringComparer.Ordinal).ToArray();
 
         public static CompileResult Compile(byte[] modelBytes, string modelFileName, ExternalDataResolver? resolver, CompileOptions options)
         {

@@ -43,6 +43,7 @@ namespace QuantGen.Generator
         public string CalibrationMethod { get; init; } = "";
         public double CalibrationPercentile { get; init; } = 99.99;
         public int CalibrationSamples { get; init; } = 1000;
+        public string Exclude { get; init; } = "";
 
         /// <summary>The file extension of model manifests among the AdditionalFiles.</summary>
         public const string ManifestExtension = ".quantmodel";
@@ -69,6 +70,14 @@ namespace QuantGen.Generator
             CalibrationMethod = CalibrationMethod.Length == 0 ? "MinMax" : CalibrationMethod,
             CalibrationPercentile = CalibrationPercentile,
             CalibrationSamples = CalibrationSamples,
+            Exclude = Exclude,
+        };
+
+        /// <summary>Every key a manifest may hold: exactly the lines build/QuantGen.targets writes (a test compares the two).</summary>
+        public static readonly string[] Keys =
+        {
+            "format", "item", "path", "sha256", "class", "namespace", "precision", "accessibility", "dimensions", "weights", "weightBits",
+            "activations", "calibration", "calibrationHash", "calibrationMethod", "calibrationPercentile", "calibrationSamples", "exclude",
         };
 
         public static ModelRequest Parse(string manifestPath, string text)
@@ -91,6 +100,8 @@ namespace QuantGen.Generator
             var file = path.Length > 0 ? path : manifestPath;
             void Invalid(string message) => errors.Add(DiagnosticInfo.Error(DiagnosticIds.InvalidOption, $"{what}: {message}", file));
 
+            foreach (var key in values.Keys.Where(k => !Keys.Contains(k, StringComparer.OrdinalIgnoreCase)).OrderBy(k => k, StringComparer.Ordinal))
+                Invalid($"unknown manifest key '{key}': is build/QuantGen.targets from the same QuantGen version?");
             if (Get("format") != "1") Invalid($"unknown manifest format '{Get("format")}' (expected 1): is build/QuantGen.targets from the same QuantGen version?");
             if (path.Length == 0) Invalid("the manifest names no model path");
 
@@ -136,8 +147,8 @@ namespace QuantGen.Generator
             int weightBits = 8;
             if (Get("weightBits").Length > 0 && !(int.TryParse(Get("weightBits"), NumberStyles.Integer, CultureInfo.InvariantCulture, out weightBits) && weightBits is 7 or 8))
                 Invalid($"WeightBits '{Get("weightBits")}' is not 7 or 8");
-            if (precision != "Int8" && (Get("calibration").Length > 0 || Get("activations").Length > 0 || Get("weights").Length > 0 || Get("weightBits").Length > 0))
-                Invalid("WeightGranularity, WeightBits, Activations and Calibration apply to Precision=\"Int8\" only");
+            if (precision != "Int8" && (Get("calibration").Length > 0 || Get("activations").Length > 0 || Get("weights").Length > 0 || Get("weightBits").Length > 0 || Get("exclude").Length > 0))
+                Invalid("WeightGranularity, WeightBits, Activations, Calibration and Exclude apply to Precision=\"Int8\" only");
 
             return new ModelRequest(manifestPath, item, path, Get("sha256").ToLowerInvariant(), className, ns, precision, accessibility,
                 EquatableArray.From(dims), EquatableArray.From(errors))
@@ -150,6 +161,7 @@ namespace QuantGen.Generator
                 CalibrationMethod = Get("calibrationMethod"),
                 CalibrationPercentile = percentile,
                 CalibrationSamples = samples,
+                Exclude = Get("exclude"),
             };
         }
 

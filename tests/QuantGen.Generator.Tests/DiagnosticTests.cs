@@ -1,3 +1,4 @@
+using System;
 using System.IO;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -137,6 +138,18 @@ namespace QuantGen.Generator.Tests
             Assert.Equal(DiagnosticSeverity.Info, info.Severity);
             Assert.Contains("bound to 1", info.GetMessage());
             Assert.Contains(unbound.GeneratedSources, s => s.HintName == "My.Models.Fashion.g.cs");
+        }
+
+        [Fact]
+        public void TheTargetsWriteExactlyTheManifestKeysTheGeneratorReads()
+        {
+            var targets = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "src", "QuantGen.Generator", "build", "QuantGen.targets"));
+            var written = System.Text.RegularExpressions.Regex.Matches(targets, "_QuantGenManifestLine Include=\"([A-Za-z0-9]+)=")
+                .Select(m => m.Groups[1].Value).ToList();
+            Assert.Equal(ModelRequest.Keys.OrderBy(k => k, StringComparer.Ordinal), written.OrderBy(k => k, StringComparer.Ordinal));
+            // A key the generator does not know (a targets file of another version) is QG0007, not silently ignored.
+            var d = Single(GeneratorHarness.RunOnce(GeneratorHarness.ManifestFile(GeneratorHarness.Manifest(TestPaths.MnistModel) + "futureOption=1\n")), "QG0007");
+            Assert.Contains("unknown manifest key 'futureOption'", d.GetMessage());
         }
 
         [Fact]

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace QuantGen.Graph.Quantization
 {
@@ -22,6 +23,12 @@ namespace QuantGen.Graph.Quantization
         public CalibrationMethod Method { get; init; } = CalibrationMethod.MinMax;
         /// <summary>Percentile of |x| kept by <see cref="CalibrationMethod.Percentile"/> (default 99.99).</summary>
         public double Percentile { get; init; } = 99.99;
+
+        /// <summary>Node names and op types kept in float32 (the &lt;QuantModel&gt; option Exclude).</summary>
+        public IReadOnlyCollection<string> Exclude { get; init; } = Array.Empty<string>();
+
+        /// <summary>True when the user keeps this node in float32 by its name or op type.</summary>
+        public bool Excludes(Node n) => Exclude.Contains(n.Name) || Exclude.Contains(n.OpType);
 
         public static QuantizationOptions Float32 { get; } = new QuantizationOptions();
     }

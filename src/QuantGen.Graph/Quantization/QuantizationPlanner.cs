@@ -55,6 +55,11 @@ namespace QuantGen.Graph.Quantization
                 foreach (var n in g.AllNodes())
                 {
                     if (n.Domain.Length != 0) continue;
+                    if (options.Excludes(n) && (IsActivationMatMul(n) || IsWeightLayer(n)))
+                    {
+                        floats[n] = new LayerQuantization(n, Precision.Float32, "excluded by the user (Exclude)") { Macs = Macs(n) };
+                        continue;
+                    }
                     if (IsActivationMatMul(n))
                     {
                         n.Quantization = new LayerQuantization(n, Precision.Int8, "both operands quantized per call") { Macs = Macs(n) };

@@ -114,6 +114,38 @@ namespace QuantGen.Tests.Int8
         }
 
         [Fact]
+        public void Exclude_keeps_the_named_nodes_and_op_types_in_float32_and_warns_about_names_it_does_not_find()
+        {
+            var bytes = File.ReadAllBytes(Corpus.Path_("mnist_cntk", "model.onnx"));
+            var dims = new Dictionary<string, int>();
+            var all = new Checker(bytes, "mnist.onnx", null, new CompileOptions { Precision = "Int8" }).Compile(dims).Report!;
+            var int8 = all.Layers.Where(l => l.Precision == "int8").ToList();
+            Assert.True(int8.Count >= 2);
+            var byName = new Checker(bytes, "mnist.onnx", null, new CompileOptions { Precision = "Int8", Exclude = int8[0].Node + "; NoSuchNode" }).Compile(dims);
+            var layer = byName.Report!.Layers.Single(l => l.Node == int8[0].Node);
+            Assert.Equal("float32", layer.Precision);
+            Assert.Equal("float32: excluded by the user (Exclude)", layer.Reason);
+            Assert.All(byName.Report.Layers.Where(l => l.Node != int8[0].Node), l => Assert.Equal(all.Layers.Single(a => a.Node == l.Node).Precision, l.Precision));
+            var warning = Assert.Single(byName.Diagnostics, d => d.Id == "QG0007");
+            Assert.Equal(QgSeverity.Warning, warning.Severity);
+            Assert.Contains("'NoSuchNode'", warning.Message);
+
+            var byOp = new Checker(bytes, "mnist.onnx", null, new CompileOptions { Precision = "Int8", Exclude = int8[0].OpType }).Compile(dims);
+            Assert.All(byOp.Report!.Layers.Where(l => l.OpType == int8[0].OpType), l => Assert.Equal("float32", l.Precision));
+            Assert.DoesNotContain(byOp.Diagnostics, d => d.Id == "QG0007");
+
+            // Float results where excluded: the excluded model is closer to float32 than the all-int8 one, on the model's own test set.
+            var set = TestSet.ReadAll(Corpus.Path_("mnist_cntk"))[0];
+            var f32 = new Checker(bytes, "mnist.onnx", null).Compile(dims);
+            var x = set.Inputs.Select(i => i.Data).ToArray();
+            var yf = (float[])f32.Run(x)[0];
+            var everyLayer = int8.Select(l => l.OpType).Distinct();
+            var none = new Checker(bytes, "mnist.onnx", null, new CompileOptions { Precision = "Int8", Exclude = string.Join(";", everyLayer) }).Compile(dims);
+            Assert.All(none.Report!.Layers, l => Assert.Equal("float32", l.Precision));
+            Assert.Equal(yf, (float[])none.Run(x)[0]);
+        }
+
+        [Fact]
         public void A_model_that_loses_accuracy_in_int8_gets_QG0011_naming_the_worst_layers()
         {
             // The openWakeWord melspectrogram: its 80 dB log-power range does not survive int8 (cosine 0.92-0.95 to float).
