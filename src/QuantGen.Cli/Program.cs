@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using QuantGen.CodeGen;
+using QuantGen.Graph.Quantization;
 using QuantGen.Onnx;
 
 namespace QuantGen.Cli
@@ -19,7 +20,7 @@ usage:
       |actual - expected| <= 1e-4 + 1e-3 * |expected|; int8 passes when the cosine similarity of the outputs
       is >= --min-cosine (default 0.99), and reports the errors and top-1 agreement. Exit code 0 only when
       every set passes.
-      int8 options: --weights per-channel|per-tensor, --weight-bits 8|7, --activations dynamic|static, --calibration <folder>,
+      int8 options: --weights per-channel|per-tensor, --weight-bits 8|7|4, --group-size N (4-bit: 32; 0 per channel), --activations dynamic|static, --calibration <folder>,
       --calibration-method minmax|percentile|mse|entropy, --percentile <p>, --calibration-samples <n>, --exclude <names;OpTypes>, --min-cosine <c>
   quantgen profile <folder|model.onnx> [--data <folder>] [--dims name=N,...] [--runs N] [--precision ...] [int8 options]
       Compiles the model with a timer after each op, warms it up, runs the first test set's inputs (their first
@@ -85,7 +86,10 @@ usage:
                 WeightGranularity = Get("--weights", "PerChannel"),
                 WeightBits = !o.TryGetValue("--weight-bits", out var bits) ? 8
                     : int.TryParse(bits, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) ? b
-                    : throw new UsageException($"--weight-bits '{bits}' is not a number (8 or 7)"),
+                    : throw new UsageException($"--weight-bits '{bits}' is not a number (8, 7 or 4)"),
+                GroupSize = !o.TryGetValue("--group-size", out var gsz) ? QuantizationOptions.DefaultGroupSize
+                    : int.TryParse(gsz, NumberStyles.Integer, CultureInfo.InvariantCulture, out var g) ? g
+                    : throw new UsageException($"--group-size '{gsz}' is not a number"),
                 Activations = Get("--activations", ""),
                 Calibration = o.TryGetValue("--calibration", out var c) ? Path.GetFullPath(c) : "",
                 CalibrationMethod = Get("--calibration-method", "MinMax"),

@@ -18,8 +18,10 @@ namespace QuantGen.CodeGen
         public string Precision { get; init; } = "Float32";
         /// <summary>Int8 weights: "PerChannel" (default) or "PerTensor".</summary>
         public string WeightGranularity { get; init; } = "PerChannel";
-        /// <summary>Int8 weight bits: 8 (default, [-127, 127]) or 7 ([-63, 63]: faster int8 GEMM on x86 without VNNI).</summary>
+        /// <summary>Int8 weight bits: 8 (default, [-127, 127]), 7 ([-63, 63]: faster int8 GEMM on x86 without VNNI) or 4 ([-7, 7], two per byte).</summary>
         public int WeightBits { get; init; } = 8;
+        /// <summary>4-bit weights: one scale per this many k and output channel (a multiple of 4, default 32); 0: per channel.</summary>
+        public int GroupSize { get; init; } = QuantizationOptions.DefaultGroupSize;
         /// <summary>Int8 activations: "Dynamic" (measured per call) or "Static" (calibrated); empty: Static when Calibration is set.</summary>
         public string Activations { get; init; } = "";
         /// <summary>Folder of calibration data (test_data_set_* input .pb files or .npy arrays), for static activations.</summary>
@@ -150,13 +152,19 @@ namespace QuantGen.CodeGen
                 throw new QgException(DiagnosticIds.InvalidOption, $"{file}: Activations=\"Static\" needs calibration data (Calibration=\"folder\")");
             if (!(o.CalibrationPercentile > 50 && o.CalibrationPercentile <= 100))
                 throw new QgException(DiagnosticIds.InvalidOption, $"{file}: CalibrationPercentile={o.CalibrationPercentile} must be in (50, 100]");
-            if (o.WeightBits != 7 && o.WeightBits != 8)
-                throw new QgException(DiagnosticIds.InvalidOption, $"{file}: WeightBits={o.WeightBits} must be 7 or 8");
+            if (o.WeightBits is not (4 or 7 or 8))
+                throw new QgException(DiagnosticIds.InvalidOption, $"{file}: WeightBits={o.WeightBits} must be 8, 7 or 4");
+            if (!QuantizationOptions.IsValidGroupSize(o.GroupSize))
+                throw new QgException(DiagnosticIds.InvalidOption, $"{file}: GroupSize={o.GroupSize} must be 0 (per channel) or a positive multiple of 4");
+            var granularity = Parse("WeightGranularity", o.WeightGranularity, WeightGranularity.PerChannel);
+            if (o.WeightBits == 4 && granularity == WeightGranularity.PerTensor)
+                throw new QgException(DiagnosticIds.InvalidOption, $"{file}: 4-bit weights have scales per channel or group (WeightGranularity=\"PerTensor\" does not apply)");
             return new QuantizationOptions
             {
                 Precision = precision,
-                Weights = Parse("WeightGranularity", o.WeightGranularity, WeightGranularity.PerChannel),
+                Weights = granularity,
                 WeightBits = o.WeightBits,
+                GroupSize = o.GroupSize,
                 Activations = activations,
                 Method = Parse("CalibrationMethod", o.CalibrationMethod, CalibrationMethod.MinMax),
                 Percentile = o.CalibrationPercentile,

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.CodeAnalysis.CSharp;
 using QuantGen.CodeGen;
+using QuantGen.Graph.Quantization;
 
 namespace QuantGen.Generator
 {
@@ -37,6 +38,7 @@ namespace QuantGen.Generator
         /// <summary>Int8 options (see build/QuantGen.targets); the calibration hash makes edited calibration data regenerate.</summary>
         public string WeightGranularity { get; init; } = "";
         public int WeightBits { get; init; } = 8;
+        public int GroupSize { get; init; } = QuantizationOptions.DefaultGroupSize;
         public string Activations { get; init; } = "";
         public string Calibration { get; init; } = "";
         public string CalibrationHash { get; init; } = "";
@@ -65,6 +67,7 @@ namespace QuantGen.Generator
             Dimensions = Dimensions.ToDictionary(d => d.Name, d => d.Value, StringComparer.Ordinal),
             WeightGranularity = WeightGranularity.Length == 0 ? "PerChannel" : WeightGranularity,
             WeightBits = WeightBits,
+            GroupSize = GroupSize,
             Activations = Activations,
             Calibration = Calibration,
             CalibrationMethod = CalibrationMethod.Length == 0 ? "MinMax" : CalibrationMethod,
@@ -76,7 +79,7 @@ namespace QuantGen.Generator
         /// <summary>Every key a manifest may hold: exactly the lines build/QuantGen.targets writes (a test compares the two).</summary>
         public static readonly string[] Keys =
         {
-            "format", "item", "path", "sha256", "class", "namespace", "precision", "accessibility", "dimensions", "weights", "weightBits",
+            "format", "item", "path", "sha256", "class", "namespace", "precision", "accessibility", "dimensions", "weights", "weightBits", "groupSize",
             "activations", "calibration", "calibrationHash", "calibrationMethod", "calibrationPercentile", "calibrationSamples", "exclude",
         };
 
@@ -145,16 +148,20 @@ namespace QuantGen.Generator
             if (Get("calibrationSamples").Length > 0 && !(int.TryParse(Get("calibrationSamples"), NumberStyles.Integer, CultureInfo.InvariantCulture, out samples) && samples > 0))
                 Invalid($"CalibrationSamples '{Get("calibrationSamples")}' is not a positive integer");
             int weightBits = 8;
-            if (Get("weightBits").Length > 0 && !(int.TryParse(Get("weightBits"), NumberStyles.Integer, CultureInfo.InvariantCulture, out weightBits) && weightBits is 7 or 8))
-                Invalid($"WeightBits '{Get("weightBits")}' is not 7 or 8");
-            if (precision != "Int8" && (Get("calibration").Length > 0 || Get("activations").Length > 0 || Get("weights").Length > 0 || Get("weightBits").Length > 0 || Get("exclude").Length > 0))
-                Invalid("WeightGranularity, WeightBits, Activations, Calibration and Exclude apply to Precision=\"Int8\" only");
+            if (Get("weightBits").Length > 0 && !(int.TryParse(Get("weightBits"), NumberStyles.Integer, CultureInfo.InvariantCulture, out weightBits) && weightBits is 4 or 7 or 8))
+                Invalid($"WeightBits '{Get("weightBits")}' is not 8, 7 or 4");
+            int groupSize = QuantizationOptions.DefaultGroupSize;
+            if (Get("groupSize").Length > 0 && !(int.TryParse(Get("groupSize"), NumberStyles.Integer, CultureInfo.InvariantCulture, out groupSize) && QuantizationOptions.IsValidGroupSize(groupSize)))
+                Invalid($"GroupSize '{Get("groupSize")}' is not 0 or a positive multiple of 4");
+            if (precision != "Int8" && (Get("calibration").Length > 0 || Get("activations").Length > 0 || Get("weights").Length > 0 || Get("weightBits").Length > 0 || Get("groupSize").Length > 0 || Get("exclude").Length > 0))
+                Invalid("WeightGranularity, WeightBits, GroupSize, Activations, Calibration and Exclude apply to Precision=\"Int8\" only");
 
             return new ModelRequest(manifestPath, item, path, Get("sha256").ToLowerInvariant(), className, ns, precision, accessibility,
                 EquatableArray.From(dims), EquatableArray.From(errors))
             {
                 WeightGranularity = Get("weights"),
                 WeightBits = weightBits,
+                GroupSize = groupSize,
                 Activations = Get("activations"),
                 Calibration = Get("calibration"),
                 CalibrationHash = Get("calibrationHash"),

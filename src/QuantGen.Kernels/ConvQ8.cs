@@ -29,20 +29,20 @@ namespace QuantGen.Kernels
             ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch,
             int batch, int cin, int h, int wd, int cout, int oh, int ow, int kh, int kw,
             int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, int group,
-            float lo, float hi, float staticScale, int staticZeroPoint, bool narrowWeights = false)
+            float lo, float hi, float staticScale, int staticZeroPoint, bool narrowWeights = false, int int4Group = 0)
         {
             long qBytes = Align((long)batch * cin * h * wd);
             if (scratch.Length < ScratchBytes(batch, cin, h, wd, oh, ow, kh, kw, group)) throw new ArgumentException("ConvQ8: scratch too small");
             if (x.Length < (long)batch * cin * h * wd) throw new ArgumentException("ConvQ8: operand too small");
             var xq = scratch.Slice(0, batch * cin * h * wd);
             var (scaleA, zeroA) = QuantizeDynamic.Input(x.Slice(0, xq.Length), xq, staticScale, staticZeroPoint);
-            var output = new Output { Y = y, ScaleA = scaleA, WScale = wScale, Bias = bias, Lo = lo, Hi = hi };
+            var output = new Output { Y = y, ScaleA = scaleA, WScale = wScale, Bias = bias, Lo = lo, Hi = hi, Int4Group = int4Group };
             Run(xq, zeroA, packedW, colSums, ref output, scratch.Slice((int)qBytes), batch, cin, h, wd, cout, oh, ow, kh, kw,
                 strideH, strideW, dilH, dilW, padTop, padLeft, group, narrowWeights);
         }
 
         /// <summary>
-        /// <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{sbyte}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{byte}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, float, float, float, int, bool)"/>
+        /// <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{sbyte}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{byte}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, float, float, float, int, bool, int)"/>
         /// on an input that is already uint8 (NCHW, real = scaleX * (q - zeroX)): the output of another int8 layer or of a
         /// QuantizeLinear. Scratch: <see cref="Int8Layout.ConvU8ScratchBytes"/> with no requantized output.
         /// </summary>
@@ -50,10 +50,10 @@ namespace QuantGen.Kernels
             ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch,
             int batch, int cin, int h, int wd, int cout, int oh, int ow, int kh, int kw,
             int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, int group,
-            float lo, float hi, float scaleX, int zeroX, bool narrowWeights = false)
+            float lo, float hi, float scaleX, int zeroX, bool narrowWeights = false, int int4Group = 0)
         {
             if (scratch.Length < Int8Layout.ConvU8ScratchBytes(batch, cin, h, wd, oh, ow, kh, kw, group, 0)) throw new ArgumentException("ConvQ8: scratch too small");
-            var output = new Output { Y = y, ScaleA = scaleX, WScale = wScale, Bias = bias, Lo = lo, Hi = hi };
+            var output = new Output { Y = y, ScaleA = scaleX, WScale = wScale, Bias = bias, Lo = lo, Hi = hi, Int4Group = int4Group };
             Run(x, zeroX, packedW, colSums, ref output, scratch, batch, cin, h, wd, cout, oh, ow, kh, kw,
                 strideH, strideW, dilH, dilW, padTop, padLeft, group, narrowWeights);
         }
@@ -86,6 +86,9 @@ namespace QuantGen.Kernels
             public Span<byte> Q;
             public ReadOnlySpan<int> BiasI, M0, Shift;
             public int ZeroY, QMin, QMax;
+            /// <summary>0: int8 weights. Otherwise the weights are 4-bit (QGemm.Int4) with one scale per this many k and output
+            /// channel: WScale holds, per group of the convolution, [scale groups][Cout/group].</summary>
+            public int Int4Group;
         }
 
         /// <summary>The convolution of a uint8 NCHW input; scratch holds the NHWC copy, the patch rows and (requantizing) one group's tile.</summary>
@@ -94,7 +97,10 @@ namespace QuantGen.Kernels
             int strideH, int strideW, int dilH, int dilW, int padTop, int padLeft, int group, bool narrowWeights)
         {
             int cinG = cin / group, coutG = cout / group, k = cinG * kh * kw, p = oh * ow, hw = h * wd;
-            int packedPerGroup = QGemm.PackedLength(k, coutG), sumsPerGroup = QGemm.ColSumsLength(coutG);
+            bool int4 = o.Int4Group > 0;
+            if (int4 && o.Requantize) throw new ArgumentException("ConvQ8: 4-bit weights have no requantized output");
+            int packedPerGroup = int4 ? Int8Layout.Packed4Length(k, coutG) : QGemm.PackedLength(k, coutG), sumsPerGroup = int4 ? 0 : QGemm.ColSumsLength(coutG);
+            int scalesPerGroup = int4 ? QGemm.GroupCount(k, o.Int4Group) * coutG : coutG;
             // Patch rows are kr = roundup(k, 4) bytes apart: the bytes past k meet B's zero padding, so the kernels that read 4
             // activation bytes per k-group (AVX-VNNI, the narrow x86 ones) read the rows in place for any k.
             int kr = Int8Layout.RoundUp(k, QGemm.KR);
@@ -122,6 +128,13 @@ namespace QuantGen.Kernels
                         QGemm.RunRequantize(p, coutG, k, rows, kr, zeroA, wg, sg, o.BiasI.IsEmpty ? o.BiasI : o.BiasI.Slice(g * coutG, coutG),
                             o.M0.Slice(g * coutG, coutG), o.Shift.Slice(g * coutG, coutG), o.ZeroY, tile, coutG, o.QMin, o.QMax, narrowWeights);
                         Transpose(tile, o.Q.Slice((b * cout + g * coutG) * p, coutG * p), p, coutG);
+                    }
+                    else if (int4)
+                    {
+                        if (o.WScale.Length < (long)scalesPerGroup * group) throw new ArgumentException("ConvQ8: 4-bit scales too small");
+                        QGemm.RunDequantize4(p, coutG, k, rows, kr, zeroA, MemoryMarshal.AsBytes(wg), o.Int4Group, o.ScaleA,
+                            o.WScale.Slice(g * scalesPerGroup, scalesPerGroup), o.Bias.IsEmpty ? o.Bias : o.Bias.Slice(g * coutG, coutG),
+                            o.Y.Slice((b * cout + g * coutG) * p, coutG * p), p, o.Lo, o.Hi, transposed: true);
                     }
                     else
                     {
@@ -331,18 +344,21 @@ namespace QuantGen.Kernels
 
         public static void Run(ReadOnlySpan<float> a, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums, ReadOnlySpan<float> wScale,
             ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int m, int n, int k, float lo, float hi, float staticScale, int staticZeroPoint,
-            bool narrowWeights = false)
+            bool narrowWeights = false, int int4Group = 0)
         {
             var aq = scratch.Slice(0, m * k);
             var (scaleA, zeroA) = QuantizeDynamic.Input(a.Slice(0, m * k), aq, staticScale, staticZeroPoint);
-            QGemm.RunDequantize(m, n, k, aq, k, zeroA, packedW, colSums, scaleA, wScale, bias, y, n, lo, hi, narrowWeights);
+            Run(aq, packedW, colSums, wScale, bias, y, scratch, m, n, k, lo, hi, scaleA, zeroA, narrowWeights, int4Group);
         }
 
-        /// <summary><see cref="Run(ReadOnlySpan{float}, ReadOnlySpan{sbyte}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{byte}, int, int, int, float, float, float, int, bool)"/> on a uint8 input (real = scaleA * (q - zeroA)); no scratch.</summary>
+        /// <summary><see cref="Run(ReadOnlySpan{float}, ReadOnlySpan{sbyte}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{byte}, int, int, int, float, float, float, int, bool, int)"/> on a uint8 input (real = scaleA * (q - zeroA)); no scratch.</summary>
         public static void Run(ReadOnlySpan<byte> a, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums, ReadOnlySpan<float> wScale,
             ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int m, int n, int k, float lo, float hi, float scaleA, int zeroA,
-            bool narrowWeights = false) =>
-            QGemm.RunDequantize(m, n, k, a, k, zeroA, packedW, colSums, scaleA, wScale, bias, y, n, lo, hi, narrowWeights);
+            bool narrowWeights = false, int int4Group = 0)
+        {
+            if (int4Group > 0) QGemm.RunDequantize4(m, n, k, a, k, zeroA, MemoryMarshal.AsBytes(packedW), int4Group, scaleA, wScale, bias, y, n, lo, hi);
+            else QGemm.RunDequantize(m, n, k, a, k, zeroA, packedW, colSums, scaleA, wScale, bias, y, n, lo, hi, narrowWeights);
+        }
 
         /// <summary>uint8 in, uint8 out (an int8 chain): see <see cref="ConvQ8.Conv2DRequantize"/>; no scratch.</summary>
         public static void RunRequantize(ReadOnlySpan<byte> a, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,

@@ -21,6 +21,19 @@ namespace QuantGen.Kernels
         /// <summary>Index of B[p, j] in the packed layout (panels of 16 columns, k-groups of 4 with the 4 k of a column adjacent).</summary>
         public static int PackedIndex(int k, int p, int j) => (j / NR) * RoundUp(k, KR) * NR + (p / KR) * (NR * KR) + (j % NR) * KR + p % KR;
 
+        /// <summary>Bytes of packed 4-bit B: half the int8 packed length (two weights per byte).</summary>
+        public static int Packed4Length(int k, int n) => PackedLength(k, n) / 2;
+
+        /// <summary>The byte of packed 4-bit B that holds int8-layout element idx: each 32 elements share 16 bytes, element t in the low
+        /// nibble of byte t and element t + 16 in its high nibble.</summary>
+        public static int Packed4Index(int idx) => (idx >> 5) * 16 + (idx & 15);
+
+        /// <summary>Element idx of the int8 layout sits in the high nibble of its 4-bit byte.</summary>
+        public static bool Packed4High(int idx) => (idx & 16) != 0;
+
+        /// <summary>Scale groups of a 4-bit weight matrix along k: ceil(k / groupSize), one when groupSize &gt;= k.</summary>
+        public static int GroupCount(int k, int groupSize) => groupSize >= k || k == 0 ? 1 : (k + groupSize - 1) / groupSize;
+
         /// <summary>Workspace sub-buffers start on 64-byte boundaries.</summary>
         public static long Align(long bytes) => (bytes + 63) / 64 * 64;
 

@@ -1,4 +1,4 @@
-// quantgen-kernel-uses: QGemm.X86, QGemm.Arm, QGemm.Portable, Requantize, Int8Layout
+// quantgen-kernel-uses: QGemm.X86, QGemm.Arm, QGemm.Portable, QGemm.Int4, Requantize, Int8Layout
 using System;
 using System.Buffers;
 using System.Runtime.CompilerServices;

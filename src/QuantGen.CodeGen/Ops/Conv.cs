@@ -99,7 +99,7 @@ namespace QuantGen.CodeGen.Ops
             {
                 var (packed, sums) = QuantizedWeights.PackConv(n.Quantization.Weights!, g.Group);
                 Int8.Emit(ctx, n.Quantization, packed, sums, ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty", ctx.Kernel("ConvQ8"), "Conv2D",
-                    $"{g.Batch}, {g.Cin}, {g.H}, {g.W}, {g.Cout}, {g.OH}, {g.OW}, {g.KH}, {g.KW}, {g.SH}, {g.SW}, {g.DH}, {g.DW}, {g.PadTop}, {g.PadLeft}, {g.Group}");
+                    $"{g.Batch}, {g.Cin}, {g.H}, {g.W}, {g.Cout}, {g.OH}, {g.OW}, {g.KH}, {g.KW}, {g.SH}, {g.SW}, {g.DH}, {g.DW}, {g.PadTop}, {g.PadLeft}, {g.Group}", convGroups: g.Group);
                 return;
             }
             var bias = ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty";

@@ -23,10 +23,16 @@ namespace QuantGen.CodeGen.Ops
         /// </summary>
         /// <param name="bias">The float bias argument (a span expression) of the float-output call.</param>
         /// <param name="scaleFactor">Multiplies the weight scales (Gemm's alpha).</param>
+        /// <param name="convGroups">The convolution's groups (weights and scales are laid out per group).</param>
         public static void Emit(EmitContext ctx, LayerQuantization q, sbyte[] packed, int[] sums, string bias, string cls, string method,
-            string geometry, float scaleFactor = 1f)
+            string geometry, float scaleFactor = 1f, int convGroups = 1)
         {
             var label = ctx.InValue(1).Name;
+            if (q.Weights!.Bits == 4)
+            {
+                Emit4(ctx, q, packed, bias, cls, method, geometry, scaleFactor, convGroups);
+                return;
+            }
             var w = ctx.Const(QuantizedWeights.Bytes(packed), $"{label} int8, packed for QGemm");
             var s = ctx.Const(QuantizedWeights.Ints(sums), $"{label} int8 column sums");
             // 7-bit weights (|q| <= 63) take the narrow GEMM kernels on x86 (QGemm remarks).
@@ -48,6 +54,35 @@ namespace QuantGen.CodeGen.Ops
             var clamp = QuantizedWeights.Clamp(ctx.Node.FusedActivation) ?? (float.NegativeInfinity, float.PositiveInfinity);
             ctx.W.Line($"{cls}.{method}({ctx.In(0)}, {w}, {s}, {sc}, {bias}, {ctx.Out(0)}, {ctx.ScratchBytes()},");
             ctx.W.Line($"    {geometry}, {CodeWriter.Float(clamp.Item1)}, {CodeWriter.Float(clamp.Item2)}, {(input == null ? "0f" : CodeWriter.Float(input.Scale))}, {input?.ZeroPoint ?? 0}, {narrow});");
+            AfterActivation(ctx);
+        }
+
+        /// <summary>
+        /// 4-bit weights (QGemm.Int4): the int8 packing compressed two weights per byte, the scales per convolution group as
+        /// [scale group][channel], and the group size as the kernel's last argument. Float output only (Int8Boundaries never
+        /// requantizes a 4-bit layer).
+        /// </summary>
+        private static void Emit4(EmitContext ctx, LayerQuantization q, sbyte[] packed, string bias, string cls, string method,
+            string geometry, float scaleFactor, int convGroups)
+        {
+            var weights = q.Weights!;
+            var label = ctx.InValue(1).Name;
+            var packed4 = new sbyte[packed.Length / 2];
+            for (int i = 0; i < packed.Length; i++)
+                packed4[global::QuantGen.Kernels.Int8Layout.Packed4Index(i)] |= (sbyte)((packed[i] & 15) << (global::QuantGen.Kernels.Int8Layout.Packed4High(i) ? 4 : 0));
+            int channels = weights.Shape[weights.Axis], coutG = channels / convGroups, groups = weights.Groups;
+            int depth = weights.Values.Length / channels;
+            var scales = new float[weights.Scales.Length];
+            for (int gc = 0; gc < convGroups; gc++)
+                for (int g = 0; g < groups; g++)
+                    for (int o = 0; o < coutG; o++)
+                        scales[(gc * groups + g) * coutG + o] = weights.Scales[(gc * coutG + o) * groups + g] * scaleFactor;
+            var w = ctx.Const(QuantizedWeights.Bytes(packed4), $"{label} 4-bit, two per byte, packed for QGemm");
+            var sc = ctx.Const(QuantizedWeights.Floats(scales), $"{label} 4-bit weight scales ({(groups == 1 ? "per channel" : $"per {weights.GroupSize} k and channel")})");
+            var clamp = QuantizedWeights.Clamp(ctx.Node.FusedActivation) ?? (float.NegativeInfinity, float.PositiveInfinity);
+            var input = q.Input;
+            ctx.W.Line($"{cls}.{method}({ctx.In(0)}, {w}, ReadOnlySpan<int>.Empty, {sc}, {bias}, {ctx.Out(0)}, {ctx.ScratchBytes()},");
+            ctx.W.Line($"    {geometry}, {CodeWriter.Float(clamp.Item1)}, {CodeWriter.Float(clamp.Item2)}, {(input == null ? "0f" : CodeWriter.Float(input.Scale))}, {input?.ZeroPoint ?? 0}, true, {(groups == 1 ? depth : weights.GroupSize)});");
             AfterActivation(ctx);
         }
 

@@ -229,7 +229,8 @@ namespace QuantGen.Graph.Quantization
         /// </summary>
         private static bool CanWriteUInt8(Node n)
         {
-            if (!IsStaticLayer(n) || n.Quantization!.Output == null) return false;
+            // 4-bit weights have scales per group along k, which a per-channel fixed-point multiplier cannot fold: float output.
+            if (!IsStaticLayer(n) || n.Quantization!.Output == null || n.Quantization.Weights!.Bits == 4) return false;
             if (n.FusedActivation != null && n.FusedActivation.OpType != "Relu" && n.FusedActivation.OpType != "Clip") return false;
             var bias = BiasOf(n);
             if (bias == null) return false;

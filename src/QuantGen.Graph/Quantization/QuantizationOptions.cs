@@ -15,10 +15,20 @@ namespace QuantGen.Graph.Quantization
         public Precision Precision { get; init; } = Precision.Float32;
         public WeightGranularity Weights { get; init; } = WeightGranularity.PerChannel;
         /// <summary>
-        /// Bits of the symmetric weights: 8 (q in [-127, 127], the default) or 7 (q in [-63, 63]). Seven-bit weights cost
-        /// one bit of weight precision and let x86 without VNNI multiply with vpmaddubsw directly (the QGemm narrow kernels).
+        /// Bits of the symmetric weights: 8 (q in [-127, 127], the default), 7 (q in [-63, 63]) or 4 (q in [-7, 7], two per
+        /// byte, scales per <see cref="GroupSize"/>). Seven-bit weights cost one bit of weight precision and let x86 without
+        /// VNNI multiply with vpmaddubsw directly (the QGemm narrow kernels).
         /// </summary>
         public int WeightBits { get; init; } = 8;
+        /// <summary>
+        /// 4-bit weights: one scale per this many consecutive k of the dot product and output channel (a positive multiple of 4,
+        /// default 32); 0 for one scale per output channel.
+        /// </summary>
+        public int GroupSize { get; init; } = DefaultGroupSize;
+        public const int DefaultGroupSize = 32;
+
+        /// <summary>0 (per channel) or a positive multiple of 4 (the kernels' k-group).</summary>
+        public static bool IsValidGroupSize(int groupSize) => groupSize == 0 || groupSize > 0 && groupSize % 4 == 0;
         public ActivationMode Activations { get; init; } = ActivationMode.Dynamic;
         public CalibrationMethod Method { get; init; } = CalibrationMethod.MinMax;
         /// <summary>Percentile of |x| kept by <see cref="CalibrationMethod.Percentile"/> (default 99.99).</summary>

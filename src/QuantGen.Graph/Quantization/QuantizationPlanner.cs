@@ -79,10 +79,14 @@ namespace QuantGen.Graph.Quantization
                         floats[n] = new LayerQuantization(n, Precision.Float32, $"dot product {depth} deep (int8 from {MinInt8Depth})") { Macs = Macs(n) };
                         continue;
                     }
-                    string weights = options.WeightBits == 7 ? "7-bit weights" : "int8 weights";
+                    string weights = options.WeightBits == 4
+                        ? (options.GroupSize > 0 && options.GroupSize < depth ? $"4-bit weights in groups of {options.GroupSize}" : "4-bit weights per channel")
+                        : options.WeightBits == 7 ? "7-bit weights" : "int8 weights";
                     var q = new LayerQuantization(n, Precision.Int8, staticActivations
                         ? weights + " and calibrated activations" : weights + ", activations quantized per call");
-                    q.Weights = QuantizedTensor.Symmetric(w, options.Weights == WeightGranularity.PerChannel ? axis : -1, options.WeightBits == 7 ? 63 : 127);
+                    q.Weights = options.WeightBits == 4
+                        ? QuantizedTensor.Grouped(w, axis, 7, options.GroupSize > 0 ? options.GroupSize : int.MaxValue, depth, KIndex(n, axis))
+                        : QuantizedTensor.Symmetric(w, options.Weights == WeightGranularity.PerChannel ? axis : -1, options.WeightBits == 7 ? 63 : 127);
                     q.WeightMse = q.Weights.MeanSquaredError(w);
                     q.Macs = Macs(n);
                     if (staticActivations)
@@ -146,6 +150,22 @@ namespace QuantGen.Graph.Quantization
                 default:
                     return int.MinValue;
             }
+        }
+
+        /// <summary>
+        /// The position of a flat weight index along the layer's dot product, in the order the int8 kernels multiply: a Conv's
+        /// k runs over (kernel tap, input channel) (the NHWC patch rows of ConvQ8), a Gemm's or MatMul's over B's K axis.
+        /// </summary>
+        public static Func<int, int> KIndex(Node n, int axis)
+        {
+            var w = n.Input(1)!.Shape!;
+            if (n.OpType == "Conv")
+            {
+                int cg = w[1], taps = w.Skip(2).Aggregate(1, (a, b) => a * b);
+                return i => { int rem = i % (cg * taps); return rem % taps * cg + rem / taps; };
+            }
+            int cols = w[1];
+            return axis == 0 ? i => i % cols : i => i / cols;
         }
 
         /// <summary>Multiply-accumulates per output element: K of the layer's GEMM.</summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 
 namespace QuantGen.Graph.Quantization
@@ -15,8 +16,28 @@ namespace QuantGen.Graph.Quantization
             Shape = shape; Values = values; Scales = scales; Axis = axis; QMax = qmax;
         }
 
-        /// <summary>Largest |q|: 127 for 8-bit weights, 63 for 7-bit.</summary>
+        private QuantizedTensor(int[] shape, sbyte[] values, float[] scales, int axis, int qmax, int groupSize, int groups, int[] scaleIndex)
+            : this(shape, values, scales, axis, qmax)
+        {
+            GroupSize = groupSize; Groups = groups; _scaleIndex = scaleIndex;
+        }
+
+        /// <summary>Largest |q|: 127 for 8-bit weights, 63 for 7-bit, 7 for 4-bit.</summary>
         public int QMax { get; }
+
+        /// <summary>Bits of each weight: 8, 7 or 4 (from <see cref="QMax"/>).</summary>
+        public int Bits => QMax <= 7 ? 4 : QMax <= 63 ? 7 : 8;
+
+        /// <summary>
+        /// Scales per group of this many consecutive k (in the kernel's order of the layer's dot product) and channel; 0 when
+        /// there is one scale per channel (or tensor). <see cref="Scales"/> then holds [channel][group].
+        /// </summary>
+        public int GroupSize { get; }
+
+        /// <summary>Scale groups per channel (1 unless <see cref="GroupSize"/> is set).</summary>
+        public int Groups { get; } = 1;
+
+        private readonly int[]? _scaleIndex;
 
         public int[] Shape { get; }
         public sbyte[] Values { get; }
@@ -26,6 +47,7 @@ namespace QuantGen.Graph.Quantization
 
         public float ScaleAt(int flatIndex)
         {
+            if (_scaleIndex != null) return Scales[_scaleIndex[flatIndex]];
             if (Axis < 0) return Scales[0];
             int inner = 1;
             for (int d = Axis + 1; d < Shape.Length; d++) inner *= Shape[d];
@@ -55,13 +77,67 @@ namespace QuantGen.Graph.Quantization
             }
             var scales = maxAbs.Select(m => m == 0 || double.IsNaN(m) || double.IsInfinity(m) ? 1f : (float)(m / qmax)).ToArray();
             var q = new sbyte[n];
+            for (int i = 0; i < n; i++) q[i] = Round((float)w.GetDouble(i), scales[axis < 0 ? 0 : i / inner % channels], qmax);
+            return new QuantizedTensor(shape, q, scales, axis, qmax);
+        }
+
+        /// <summary>
+        /// Symmetric quantization in groups along the dot product: for each channel (index along <paramref name="axis"/>) and
+        /// each group of <paramref name="groupSize"/> consecutive positions <paramref name="kIndex"/>(flat index) of the k order
+        /// the kernel multiplies in, scale = max|w| / qmax (1 for an all-zero group) and q = round-half-even(w / scale)
+        /// clamped to [-qmax, qmax]. <paramref name="clip"/>, when given, returns the scale to use for a group from its
+        /// weights and max|w| (MSE-optimal clipping); otherwise max|w| / qmax.
+        /// </summary>
+        public static QuantizedTensor Grouped(TensorData w, int axis, int qmax, int groupSize, int depth, Func<int, int> kIndex,
+            Func<float[], double, float>? clip = null)
+        {
+            if (qmax < 1 || qmax > 127 || axis < 0 || groupSize <= 0) throw new ArgumentOutOfRangeException(nameof(qmax));
+            var shape = w.Shape;
+            int channels = shape[axis], inner = 1;
+            for (int d = axis + 1; d < shape.Length; d++) inner *= shape[d];
+            int groups = groupSize >= depth ? 1 : (depth + groupSize - 1) / groupSize;
+            int n = w.Length;
+            var index = new int[n];
+            var members = new List<int>[channels * groups];
+            for (int i = 0; i < members.Length; i++) members[i] = new List<int>();
             for (int i = 0; i < n; i++)
             {
-                int c = axis < 0 ? 0 : i / inner % channels;
-                double v = Math.Round((float)w.GetDouble(i) / (double)scales[c], MidpointRounding.ToEven);
-                q[i] = (sbyte)Math.Max(-qmax, Math.Min(qmax, double.IsNaN(v) ? 0 : v));
+                int c = i / inner % channels;
+                index[i] = c * groups + (groups == 1 ? 0 : kIndex(i) / groupSize);
+                members[index[i]].Add(i);
             }
-            return new QuantizedTensor(shape, q, scales, axis, qmax);
+            var scales = new float[channels * groups];
+            var q = new sbyte[n];
+            for (int s = 0; s < scales.Length; s++)
+            {
+                var values = members[s].Select(i => (float)w.GetDouble(i)).ToArray();
+                double max = values.Length == 0 ? 0 : values.Max(v => Math.Abs((double)v));
+                float scale = max == 0 || double.IsNaN(max) || double.IsInfinity(max) ? 1f : clip != null ? clip(values, max) : (float)(max / qmax);
+                scales[s] = scale;
+                for (int t = 0; t < values.Length; t++) q[members[s][t]] = Round(values[t], scale, qmax);
+            }
+            return new QuantizedTensor(shape, q, scales, axis, qmax, groups == 1 ? 0 : groupSize, groups, index);
+        }
+
+        /// <summary>round-half-even(v / scale) clamped to [-qmax, qmax] (0 for NaN): the one rounding rule of symmetric weights.</summary>
+        public static sbyte Round(float v, float scale, int qmax)
+        {
+            double r = Math.Round(v / (double)scale, MidpointRounding.ToEven);
+            return (sbyte)Math.Max(-qmax, Math.Min(qmax, double.IsNaN(r) ? 0 : r));
+        }
+
+        /// <summary>A copy with other quantized values (same shape, scales and grouping): learned rounding's result.</summary>
+        public QuantizedTensor WithValues(sbyte[] values) =>
+            new QuantizedTensor(Shape, values, Scales, Axis, QMax, GroupSize, Groups, _scaleIndex ?? Enumerable.Range(0, Values.Length).Select(ScaleIndexOf).ToArray());
+
+        /// <summary>Index into <see cref="Scales"/> of the scale of a flat element.</summary>
+        public int ScaleIndexOf(int flatIndex)
+        {
+            if (_scaleIndex != null) return _scaleIndex[flatIndex];
+            if (Axis < 0) return 0;
+            int inner = 1;
+            for (int d = Axis + 1; d < Shape.Length; d++) inner *= Shape[d];
+            return flatIndex / inner % Shape[Axis];
         }
 
         /// <summary>Mean squared error between the float weights and what the quantized weights stand for.</summary>

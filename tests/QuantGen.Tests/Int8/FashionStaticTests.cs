@@ -96,5 +96,27 @@ namespace QuantGen.Tests.Int8
             Assert.True(a32 > 89.5, $"float32 accuracy {a32:F2}% (ORT: 90.15% on all 10,000)");
             Assert.True(Math.Abs(a8 - a32) <= 0.3, $"static int8 {a8:F2}% vs float32 {a32:F2}%");
         }
+
+        [Theory]
+        [InlineData(32)]
+        [InlineData(0)]
+        public void Four_bit_weights_top1_on_images_500_to_9999(int groupSize)
+        {
+            var (images, labels) = Load();
+            var bytes = File.ReadAllBytes(Corpus.Path_("fashion_mnist_cnn", "model.onnx"));
+            var dims = new Dictionary<string, int> { ["batch_size"] = 100 };
+            var calibration = CalibrationFolder(images, 0, 500);
+            var f32 = new Checker(bytes, "fashion.onnx", null).Compile(dims);
+            var q4 = new Checker(bytes, "fashion.onnx", null, new CompileOptions { Precision = "Int8", Calibration = calibration, WeightBits = 4, GroupSize = groupSize }).Compile(dims);
+            Assert.Contains("4-bit weights", q4.Source);
+            int n = 9500;
+            double a32 = 100.0 * Accuracy(f32, images, labels, 500, 10000, 100) / n;
+            double a4 = 100.0 * Accuracy(q4, images, labels, 500, 10000, 100) / n;
+            var line = $"float32 top-1 {a32:F2}%, 4-bit weights (group {groupSize}) round-to-nearest top-1 {a4:F2}% on images 500-9999 (calibrated on images 0-499)";
+            _out.WriteLine(line);
+            _out.WriteLine(q4.Report!.Headline);
+            File.WriteAllText(Path.Combine(AppContext.BaseDirectory, $"fashion-4bit-g{groupSize}-summary.txt"), line + "\n" + q4.Report.Headline + "\n");
+            Assert.True(Math.Abs(a4 - a32) <= 3, line);
+        }
     }
 }
