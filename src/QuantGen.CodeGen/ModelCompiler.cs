@@ -32,6 +32,10 @@ namespace QuantGen.CodeGen
         public double CalibrationPercentile { get; init; } = 99.99;
         /// <summary>At most this many calibration samples are used (default 1000).</summary>
         public int CalibrationSamples { get; init; } = 1000;
+        /// <summary>Accuracy budget on the calibration data: "cosine>=x", "mse<=x" or "top1>=x%"; empty for none.</summary>
+        public string MaxError { get; init; } = "";
+        /// <summary>An unmet MaxError fails the build (QG0011 as an error).</summary>
+        public bool MaxErrorIsError { get; init; }
         /// <summary>Node names and op types kept in float32, separated by ';' or ','.</summary>
         public string Exclude { get; init; } = "";
         /// <summary>"public" or "internal".</summary>
@@ -82,6 +86,74 @@ namespace QuantGen.CodeGen
         {
             var ops = OperatorRegistry.Default;
             var proto = OnnxModelReader.Parse(modelBytes, modelFileName);
+            var quant = QuantizationOptionsOf(options, modelFileName);
+            var first = Prepare(proto, modelFileName, resolver, options, quant, diagnostics);
+            IReadOnlyList<IReadOnlyList<TensorData>>? samples = null;
+            if (!first.Qdq && quant.Precision == Precision.Int8 && !string.IsNullOrEmpty(options.Calibration))
+                samples = CalibrationData.Load(options.Calibration, first.Model.Graph.Inputs, options.CalibrationSamples);
+            if (quant.MaxError != null && (samples == null || samples.Count == 0 || first.Qdq || quant.Precision != Precision.Int8))
+                throw new QgException(DiagnosticIds.InvalidOption, $"{modelFileName}: MaxError=\"{quant.MaxError}\" needs Precision=\"Int8\", a float model (not QDQ) and calibration data (Calibration=\"folder\")");
+            // Calibrated ranges by value name: the budget search rebuilds the graph each round (the planner places boundaries in it).
+            Dictionary<string, (double Min, double Max)>? ranges = null;
+            if (!first.Qdq && quant.Precision == Precision.Int8 && quant.Activations == ActivationMode.Static)
+            {
+                var calibrated = Calibrator.Calibrate(first.Model.Graph, ops, samples!, quant);
+                diagnostics.Add(new QgDiagnostic(DiagnosticIds.InvalidOption, QgSeverity.Info,
+                    $"{modelFileName}: calibrated {calibrated.Count} tensors on {samples!.Count} samples ({quant.Method})"));
+                ranges = calibrated.ToDictionary(kv => kv.Key.Name, kv => kv.Value, StringComparer.Ordinal);
+            }
+            var search = quant.MaxError != null ? new BudgetSearcher(quant.MaxError, modelFileName) : null;
+            var current = first;
+            while (true)
+            {
+                var activations = current.Activations;
+                if (ranges != null)
+                {
+                    var byName = current.Model.Graph.Values;
+                    activations = ranges.Where(kv => byName.ContainsKey(kv.Key))
+                        .ToDictionary(kv => byName[kv.Key], kv => ActivationQuant.FromRange(kv.Value.Item1, kv.Value.Item2));
+                }
+                var decisions = QuantizationPlanner.Decide(current.Model.Graph, quant, activations);
+                // The error of the quantized model against the float model, on the calibration data (a QDQ model has no float model).
+                var errors = samples != null && samples.Count > 0 ? ErrorAnalysis.Measure(current.Model.Graph, ops, decisions, samples) : null;
+                var graph = current.Model.Graph;
+                var next = search?.Next(quant, decisions, errors!,
+                    layers => ErrorAnalysis.Sensitivity(graph, ops, decisions, samples!.Take(SensitivitySamples).ToList(), layers));
+                if (next == null)
+                {
+                    if (current.Qdq) QdqModel.Simplify(current.Model.Graph);
+                    var plan = Planner.Plan(current.Model, ops);
+                    plan.ModelConstantBytes = current.ConstantBytes;
+                    if (quant.Precision != Precision.Float32)
+                    {
+                        plan.Quantization = decisions;
+                        plan.QuantizationOptions = quant;
+                        plan.Errors = errors;
+                        plan.Budget = search?.Result(errors!);
+                    }
+                    return plan;
+                }
+                quant = next;
+                current = Prepare(proto, modelFileName, resolver, options, quant, new List<QgDiagnostic>());
+            }
+        }
+
+        /// <summary>Calibration samples the budget search measures each layer's end-to-end sensitivity on (one model evaluation per layer and sample).</summary>
+        private const int SensitivitySamples = 2;
+
+        private sealed class Prepared
+        {
+            public Model Model = null!;
+            public bool Qdq;
+            public long ConstantBytes;
+            public IReadOnlyDictionary<Value, ActivationQuant>? Activations;
+        }
+
+        /// <summary>Import, inference and folding, dead-node removal, QDQ folding and fusion: the graph the planner decides on.</summary>
+        private static Prepared Prepare(QuantGen.Onnx.Proto.ModelProto proto, string modelFileName, ExternalDataResolver? resolver, CompileOptions options,
+            QuantizationOptions quant, List<QgDiagnostic> diagnostics)
+        {
+            var ops = OperatorRegistry.Default;
             var model = OnnxImporter.Import(proto, modelFileName, resolver, options.Dimensions, diagnostics);
             foreach (var v in model.Graph.Inputs)
             {
@@ -92,7 +164,6 @@ namespace QuantGen.CodeGen
             }
             long constantBytes = model.Graph.Values.Values.Where(v => v.Constant != null)
                 .Sum(v => (long)v.Constant!.Length * (DataTypes.IsRuntimeSupported(v.Type) ? DataTypes.SizeOf(v.Type) : 4));
-            var quant = QuantizationOptionsOf(options, modelFileName);
             foreach (var entry in quant.Exclude)
                 if (!model.Graph.AllNodes().Any(n => n.Name == entry || n.OpType == entry))
                     diagnostics.Add(new QgDiagnostic(DiagnosticIds.InvalidOption, QgSeverity.Warning,
@@ -103,7 +174,6 @@ namespace QuantGen.CodeGen
             Passes.CheckDeclaredOutputs(model.Graph, diagnostics, modelFileName);
             Passes.RemoveDeadNodes(model.Graph);
             IReadOnlyDictionary<Value, ActivationQuant>? activations = null;
-            IReadOnlyList<IReadOnlyList<TensorData>>? samples = null;
             if (qdq)
             {
                 activations = QdqModel.FoldActivationPairs(model.Graph);
@@ -112,28 +182,7 @@ namespace QuantGen.CodeGen
                     $"{modelFileName}: pre-quantized (QDQ) model: the model's int8 weights and {activations.Count} activation scales are used; {tables} uint8 lookup tables"));
             }
             Fusion.Run(model.Graph, n => ops.Get(n)?.AcceptsActivation(n) == true);
-            if (!qdq && quant.Precision == Precision.Int8 && !string.IsNullOrEmpty(options.Calibration))
-                samples = CalibrationData.Load(options.Calibration, model.Graph.Inputs, options.CalibrationSamples);
-            if (!qdq && quant.Precision == Precision.Int8 && quant.Activations == ActivationMode.Static)
-            {
-                var ranges = Calibrator.Calibrate(model.Graph, ops, samples!, quant);
-                diagnostics.Add(new QgDiagnostic(DiagnosticIds.InvalidOption, QgSeverity.Info,
-                    $"{modelFileName}: calibrated {ranges.Count} tensors on {samples!.Count} samples ({quant.Method})"));
-                activations = ranges.ToDictionary(kv => kv.Key, kv => ActivationQuant.FromRange(kv.Value.Item1, kv.Value.Item2));
-            }
-            var decisions = QuantizationPlanner.Decide(model.Graph, quant, activations);
-            // The error of the quantized model against the float model, on the calibration data (a QDQ model has no float model).
-            var errors = samples != null && samples.Count > 0 ? ErrorAnalysis.Measure(model.Graph, ops, decisions, samples) : null;
-            if (qdq) QdqModel.Simplify(model.Graph);
-            var plan = Planner.Plan(model, ops);
-            plan.ModelConstantBytes = constantBytes;
-            if (quant.Precision != Precision.Float32)
-            {
-                plan.Quantization = decisions;
-                plan.QuantizationOptions = quant;
-                plan.Errors = errors;
-            }
-            return plan;
+            return new Prepared { Model = model, Qdq = qdq, ConstantBytes = constantBytes, Activations = activations };
         }
 
         /// <summary>The &lt;QuantModel&gt; precision options, checked (QG0007 for an unknown value).</summary>
@@ -159,8 +208,16 @@ namespace QuantGen.CodeGen
             var granularity = Parse("WeightGranularity", o.WeightGranularity, WeightGranularity.PerChannel);
             if (o.WeightBits == 4 && granularity == WeightGranularity.PerTensor)
                 throw new QgException(DiagnosticIds.InvalidOption, $"{file}: 4-bit weights have scales per channel or group (WeightGranularity=\"PerTensor\" does not apply)");
+            AccuracyBudget? budget = null;
+            if (!string.IsNullOrWhiteSpace(o.MaxError))
+            {
+                budget = AccuracyBudget.Parse(o.MaxError, out var why);
+                if (budget == null) throw new QgException(DiagnosticIds.InvalidOption, $"{file}: {why}");
+            }
             return new QuantizationOptions
             {
+                MaxError = budget,
+                MaxErrorIsError = o.MaxErrorIsError,
                 Precision = precision,
                 Weights = granularity,
                 WeightBits = o.WeightBits,
@@ -187,7 +244,8 @@ namespace QuantGen.CodeGen
                 var source = emitter.Emit();
                 var report = QuantizationReport.Build(plan, modelFileName, options.ClassName, emitter.Constants.TotalBytes);
                 if (report?.BudgetWarning() is string warning)
-                    diagnostics.Add(new QgDiagnostic(DiagnosticIds.AccuracyBudget, QgSeverity.Warning, $"{modelFileName}: {warning}"));
+                    diagnostics.Add(new QgDiagnostic(DiagnosticIds.AccuracyBudget,
+                        plan.Budget != null && plan.QuantizationOptions!.MaxErrorIsError ? QgSeverity.Error : QgSeverity.Warning, $"{modelFileName}: {warning}"));
                 return new CompileResult(source, emitter.Kernels.ToList(), diagnostics, plan, report);
             }
             catch (QgException e)

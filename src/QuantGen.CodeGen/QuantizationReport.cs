@@ -23,8 +23,10 @@ namespace QuantGen.CodeGen
     public sealed class QuantizationReport
     {
         private QuantizationReport(string model, string className, QuantizationOptions options, IReadOnlyList<LayerReport> layers,
-            long modelBytes, long staticBytes, long workspaceBytes, EndToEndError? endToEnd, double? measureSeconds, IReadOnlyList<string> notes)
+            long modelBytes, long staticBytes, long workspaceBytes, EndToEndError? endToEnd, double? measureSeconds, IReadOnlyList<string> notes,
+            BudgetSearch? budget)
         {
+            Budget = budget;
             Model = model; ClassName = className; Options = options; Layers = layers; ModelBytes = modelBytes; StaticBytes = staticBytes;
             WorkspaceBytes = workspaceBytes; EndToEnd = endToEnd; MeasureSeconds = measureSeconds; Notes = notes;
         }
@@ -44,6 +46,8 @@ namespace QuantGen.CodeGen
         /// <summary>The quantized model against the float model on the calibration data; null without calibration data.</summary>
         public EndToEndError? EndToEnd { get; }
         public double? MeasureSeconds { get; }
+        /// <summary>The MaxError search (null without a budget).</summary>
+        public BudgetSearch? Budget { get; }
         /// <summary>What could not be measured, and why.</summary>
         public IReadOnlyList<string> Notes { get; }
 
@@ -60,8 +64,8 @@ namespace QuantGen.CodeGen
                 int? bits = null; string? granularity = null; double? sMin = null, sMax = null, mse = null, sqnr = null;
                 if (int8 && q.Weights is QuantizedTensor w)
                 {
-                    bits = w.QMax == 127 ? 8 : w.QMax == 63 ? 7 : (int)Math.Round(Math.Log(w.QMax + 1, 2)) + 1;
-                    granularity = w.Axis < 0 ? "per-tensor" : "per-channel";
+                    bits = w.Bits;
+                    granularity = w.GroupSize > 0 ? F($"groups of {w.GroupSize}") : w.Axis < 0 ? "per-tensor" : "per-channel";
                     sMin = w.Scales.Min(); sMax = w.Scales.Max();
                     mse = q.WeightMse;
                     if (n.Input(1)?.Constant is TensorData f && f.Length > 0)
@@ -84,7 +88,7 @@ namespace QuantGen.CodeGen
                     ? "a pre-quantized (QDQ) model has no float model to measure against: compare with its own outputs (quantgen check)"
                     : "no calibration data (Calibration=\"folder\"): activation ranges, layer SQNR and end-to-end error are not measured");
             return new QuantizationReport(modelFile, className, plan.QuantizationOptions, layers, plan.ModelConstantBytes, staticBytes, plan.WorkspaceBytes,
-                plan.Errors?.EndToEnd, plan.Errors?.Seconds, notes);
+                plan.Errors?.EndToEnd, plan.Errors?.Seconds, notes, plan.Budget);
         }
 
         private static string Describe(ActivationQuant a) =>
@@ -110,7 +114,8 @@ namespace QuantGen.CodeGen
                     s += F($", on {e.Samples} calibration samples E={e.Mse:G3} cosine {e.MeanCosine:F5} (worst {e.MinCosine:F5})");
                     if (e.Top1Agreement is double t) s += F($" top-1 agreement {t:P2}");
                 }
-                else s += ", error not measured (" + (Notes.Count > 0 && Notes[0].StartsWith("a pre-quantized", StringComparison.Ordinal) ? "pre-quantized QDQ model" : "no calibration data") + ")";
+                if (Budget is BudgetSearch b) s += F($"; MaxError {b.Budget} {(b.Met ? "met" : "NOT met")} ({b.Measured}, {b.Rounds} rounds, {b.Seconds:F1} s)");
+                if (EndToEnd == null) s += ", error not measured (" + (Notes.Count > 0 && Notes[0].StartsWith("a pre-quantized", StringComparison.Ordinal) ? "pre-quantized QDQ model" : "no calibration data") + ")";
                 return s;
             }
         }
@@ -124,6 +129,8 @@ namespace QuantGen.CodeGen
         /// </summary>
         public string? BudgetWarning()
         {
+            if (Budget is BudgetSearch b)
+                return b.Met ? null : F($"MaxError=\"{b.Budget}\" is not met on the calibration data ({b.Measured} after {b.Rounds} rounds of the search); the layers that resist: {string.Join(", ", b.Resisting)}; see the quantization report");
             if (EndToEnd is not EndToEndError e || e.MinCosine >= DefaultMinCosine) return null;
             var worst = Layers.Where(l => l.Precision == "int8" && l.Error != null).OrderBy(l => l.Error!.IsolatedSqnrDb).Take(3)
                 .Select(l => F($"'{l.Node}' ({l.OpType}, {Db(l.Error!.IsolatedSqnrDb)} dB)"));
@@ -150,6 +157,12 @@ namespace QuantGen.CodeGen
                 if (e.Top1Agreement is double t) b.Append(F($"; top-1 agreement {t:P2} of {e.Top1Rows} rows"));
                 b.Append(" |\n");
                 if (MeasureSeconds is double sec) b.Append(F($"| measurement cost | {sec:F2} s at build time |\n"));
+            }
+            if (Budget is BudgetSearch search)
+            {
+                b.Append(F($"| MaxError {search.Budget} | {(search.Met ? "met" : "NOT met")}: {search.Measured} after {search.Rounds} measured rounds, {search.Seconds:F1} s of search at build time |\n"));
+                foreach (var step in search.Steps) b.Append("| search step | ").Append(Cell(step)).Append(" |\n");
+                if (search.Resisting.Count > 0) b.Append("| resisting layers | ").Append(Cell(string.Join(", ", search.Resisting))).Append(" |\n");
             }
             foreach (var note in Notes) b.Append("| not measured | ").Append(note).Append(" |\n");
             b.Append("\nPer layer (SQNR = 10 log10(sum y^2 / sum (y - y_hat)^2) in dB against the float model; isolated: the layer alone quantized on the float input; cumulative: in the quantized model):\n\n");
@@ -187,6 +200,21 @@ namespace QuantGen.CodeGen
                 j.Open('{');
                 j.Prop("samples", e.Samples); j.Prop("mse", e.Mse); j.Prop("meanCosine", e.MeanCosine); j.Prop("minCosine", e.MinCosine); j.Prop("maxAbs", e.MaxAbs);
                 j.Prop("top1Agreement", e.Top1Agreement); j.Prop("top1Rows", e.Top1Rows); j.Prop("measureSeconds", MeasureSeconds);
+                j.Close('}');
+            }
+            else j.Raw("null");
+            j.Key("maxError");
+            if (Budget is BudgetSearch bs)
+            {
+                j.Open('{');
+                j.Prop("budget", bs.Budget.ToString()); j.Key("met"); j.Raw(bs.Met ? "true" : "false"); j.Prop("measured", bs.Measured);
+                j.Prop("rounds", bs.Rounds); j.Prop("seconds", bs.Seconds);
+                j.Key("steps"); j.Open('[');
+                foreach (var step in bs.Steps) j.Item(step);
+                j.Close(']');
+                j.Key("resisting"); j.Open('[');
+                foreach (var r in bs.Resisting) j.Item(r);
+                j.Close(']');
                 j.Close('}');
             }
             else j.Raw("null");

@@ -46,6 +46,8 @@ namespace QuantGen.Generator
         public double CalibrationPercentile { get; init; } = 99.99;
         public int CalibrationSamples { get; init; } = 1000;
         public string Exclude { get; init; } = "";
+        public string MaxError { get; init; } = "";
+        public bool MaxErrorIsError { get; init; }
 
         /// <summary>The file extension of model manifests among the AdditionalFiles.</summary>
         public const string ManifestExtension = ".quantmodel";
@@ -74,13 +76,15 @@ namespace QuantGen.Generator
             CalibrationPercentile = CalibrationPercentile,
             CalibrationSamples = CalibrationSamples,
             Exclude = Exclude,
+            MaxError = MaxError,
+            MaxErrorIsError = MaxErrorIsError,
         };
 
         /// <summary>Every key a manifest may hold: exactly the lines build/QuantGen.targets writes (a test compares the two).</summary>
         public static readonly string[] Keys =
         {
             "format", "item", "path", "sha256", "class", "namespace", "precision", "accessibility", "dimensions", "weights", "weightBits", "groupSize",
-            "activations", "calibration", "calibrationHash", "calibrationMethod", "calibrationPercentile", "calibrationSamples", "exclude",
+            "activations", "calibration", "calibrationHash", "calibrationMethod", "calibrationPercentile", "calibrationSamples", "exclude", "maxError", "maxErrorIsError",
         };
 
         public static ModelRequest Parse(string manifestPath, string text)
@@ -150,11 +154,15 @@ namespace QuantGen.Generator
             int weightBits = 8;
             if (Get("weightBits").Length > 0 && !(int.TryParse(Get("weightBits"), NumberStyles.Integer, CultureInfo.InvariantCulture, out weightBits) && weightBits is 4 or 7 or 8))
                 Invalid($"WeightBits '{Get("weightBits")}' is not 8, 7 or 4");
+            bool maxErrorIsError = false;
+            if (Get("maxErrorIsError").Length > 0 && !bool.TryParse(Get("maxErrorIsError"), out maxErrorIsError))
+                Invalid($"MaxErrorIsError '{Get("maxErrorIsError")}' is not true or false");
+            if (Get("maxError").Length > 0 && AccuracyBudget.Parse(Get("maxError"), out var budgetError) == null) Invalid(budgetError!);
             int groupSize = QuantizationOptions.DefaultGroupSize;
             if (Get("groupSize").Length > 0 && !(int.TryParse(Get("groupSize"), NumberStyles.Integer, CultureInfo.InvariantCulture, out groupSize) && QuantizationOptions.IsValidGroupSize(groupSize)))
                 Invalid($"GroupSize '{Get("groupSize")}' is not 0 or a positive multiple of 4");
-            if (precision != "Int8" && (Get("calibration").Length > 0 || Get("activations").Length > 0 || Get("weights").Length > 0 || Get("weightBits").Length > 0 || Get("groupSize").Length > 0 || Get("exclude").Length > 0))
-                Invalid("WeightGranularity, WeightBits, GroupSize, Activations, Calibration and Exclude apply to Precision=\"Int8\" only");
+            if (precision != "Int8" && (Get("calibration").Length > 0 || Get("activations").Length > 0 || Get("weights").Length > 0 || Get("weightBits").Length > 0 || Get("groupSize").Length > 0 || Get("exclude").Length > 0 || Get("maxError").Length > 0))
+                Invalid("WeightGranularity, WeightBits, GroupSize, Activations, Calibration, Exclude and MaxError apply to Precision=\"Int8\" only");
 
             return new ModelRequest(manifestPath, item, path, Get("sha256").ToLowerInvariant(), className, ns, precision, accessibility,
                 EquatableArray.From(dims), EquatableArray.From(errors))
@@ -169,6 +177,8 @@ namespace QuantGen.Generator
                 CalibrationPercentile = percentile,
                 CalibrationSamples = samples,
                 Exclude = Get("exclude"),
+                MaxError = Get("maxError"),
+                MaxErrorIsError = maxErrorIsError,
             };
         }
 

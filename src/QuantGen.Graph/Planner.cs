@@ -71,6 +71,8 @@ namespace QuantGen.Graph
         public Quantization.QuantizationDecisions? Quantization { get; set; }
         /// <summary>The measured quantization error on the calibration data (null when there is none).</summary>
         public Quantization.ErrorMeasurements? Errors { get; set; }
+        /// <summary>What the MaxError search did (null without a budget).</summary>
+        public Quantization.BudgetSearch? Budget { get; set; }
         /// <summary>Options the quantization was decided with.</summary>
         public Quantization.QuantizationOptions? QuantizationOptions { get; set; }
 

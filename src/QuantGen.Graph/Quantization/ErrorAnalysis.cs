@@ -103,6 +103,15 @@ namespace QuantGen.Graph.Quantization
                 ReferenceEvaluator.Run(_g, _ops, sample, interpret: (n, get) =>
                     _inserted.Contains(n) ? new[] { get(n.Inputs[0]!) } : TouchesUInt8(n) ? Fold(n, Inputs(n, get)) : null);
 
+            /// <summary>Every value of the float model on one sample, except that one int8 layer runs quantized.</summary>
+            public Dictionary<Value, TensorData> RunOnly(IReadOnlyList<TensorData> sample, Node only) =>
+                ReferenceEvaluator.Run(_g, _ops, sample, interpret: (n, get) =>
+                {
+                    if (_inserted.Contains(n)) return new[] { get(n.Inputs[0]!) };
+                    if (n == only) return new[] { QuantizedLayer(n, get) };
+                    return TouchesUInt8(n) ? Fold(n, Inputs(n, get)) : null;
+                });
+
             /// <summary>Every value of the int8 model on one sample (uint8 values hold the real numbers of their codes).</summary>
             public Dictionary<Value, TensorData> RunInt8(IReadOnlyList<TensorData> sample) =>
                 ReferenceEvaluator.Run(_g, _ops, sample, interpret: (n, get) =>
@@ -112,6 +121,41 @@ namespace QuantGen.Graph.Quantization
                     if (n.Quantization?.Precision == Precision.Int8) return new[] { QuantizedLayer(n, get) };
                     return TouchesUInt8(n) ? Fold(n, Inputs(n, get)) : null;
                 });
+        }
+
+        /// <summary>
+        /// End-to-end sensitivity of each given int8 layer: the SQNR (dB) of all float graph outputs when only that layer is
+        /// quantized and every other op runs in float, on the given samples. Unlike the isolated SQNR (the layer's own output), it
+        /// includes what the rest of the model does to the layer's error (a log after a filterbank amplifies it, a classifier
+        /// head may ignore it). Costs one evaluation of the model per layer and sample.
+        /// </summary>
+        public static Dictionary<Node, double> Sensitivity(Graph g, IOpRegistry ops, QuantizationDecisions decisions,
+            IReadOnlyList<IReadOnlyList<TensorData>> samples, IReadOnlyList<Node> layers)
+        {
+            var sim = new Simulator(g, ops, decisions);
+            var signal = new double[layers.Count];
+            var noise = new double[layers.Count];
+            foreach (var sample in samples)
+            {
+                var f = sim.RunFloat(sample);
+                for (int i = 0; i < layers.Count; i++)
+                {
+                    var q = sim.RunOnly(sample, layers[i]);
+                    foreach (var o in g.Outputs)
+                    {
+                        var (a, b) = (f[o], q[o]);
+                        if (!a.IsFloating) continue;
+                        for (int e = 0; e < a.Length; e++)
+                        {
+                            double ya = a.GetDouble(e), d = ya - b.GetDouble(e);
+                            signal[i] += ya * ya; noise[i] += d * d;
+                        }
+                    }
+                }
+            }
+            var result = new Dictionary<Node, double>();
+            for (int i = 0; i < layers.Count; i++) result[layers[i]] = SqnrDb(signal[i], noise[i]);
+            return result;
         }
 
         public static ErrorMeasurements Measure(Graph g, IOpRegistry ops, QuantizationDecisions decisions, IReadOnlyList<IReadOnlyList<TensorData>> samples)

@@ -37,6 +37,14 @@ namespace QuantGen.Graph.Quantization
         /// <summary>Node names and op types kept in float32 (the &lt;QuantModel&gt; option Exclude).</summary>
         public IReadOnlyCollection<string> Exclude { get; init; } = Array.Empty<string>();
 
+        /// <summary>The accuracy budget (MaxError), or null.</summary>
+        public AccuracyBudget? MaxError { get; init; }
+        /// <summary>An unmet budget is an error (QG0011 as an error), not a warning.</summary>
+        public bool MaxErrorIsError { get; init; }
+
+        /// <summary>Per-layer choices of the budget search by node name (they override <see cref="WeightBits"/>).</summary>
+        public IReadOnlyDictionary<string, LayerChoice> Choices { get; init; } = new Dictionary<string, LayerChoice>();
+
         /// <summary>True when the user keeps this node in float32 by its name or op type.</summary>
         public bool Excludes(Node n) => Exclude.Contains(n.Name) || Exclude.Contains(n.OpType);
 

@@ -60,6 +60,12 @@ namespace QuantGen.Graph.Quantization
                         floats[n] = new LayerQuantization(n, Precision.Float32, "excluded by the user (Exclude)") { Macs = Macs(n) };
                         continue;
                     }
+                    options.Choices.TryGetValue(n.Name, out var choice);
+                    if (choice?.Bits == 0 && (IsActivationMatMul(n) || IsWeightLayer(n)))
+                    {
+                        floats[n] = new LayerQuantization(n, Precision.Float32, choice.Reason) { Macs = Macs(n) };
+                        continue;
+                    }
                     if (IsActivationMatMul(n))
                     {
                         n.Quantization = new LayerQuantization(n, Precision.Int8, "both operands quantized per call") { Macs = Macs(n) };
@@ -79,14 +85,15 @@ namespace QuantGen.Graph.Quantization
                         floats[n] = new LayerQuantization(n, Precision.Float32, $"dot product {depth} deep (int8 from {MinInt8Depth})") { Macs = Macs(n) };
                         continue;
                     }
-                    string weights = options.WeightBits == 4
+                    int bits = choice?.Bits ?? options.WeightBits;
+                    string weights = bits == 4
                         ? (options.GroupSize > 0 && options.GroupSize < depth ? $"4-bit weights in groups of {options.GroupSize}" : "4-bit weights per channel")
-                        : options.WeightBits == 7 ? "7-bit weights" : "int8 weights";
-                    var q = new LayerQuantization(n, Precision.Int8, staticActivations
-                        ? weights + " and calibrated activations" : weights + ", activations quantized per call");
-                    q.Weights = options.WeightBits == 4
+                        : bits == 7 ? "7-bit weights" : "int8 weights";
+                    var q = new LayerQuantization(n, Precision.Int8, (staticActivations
+                        ? weights + " and calibrated activations" : weights + ", activations quantized per call") + (choice != null ? " (" + choice.Reason + ")" : ""));
+                    q.Weights = bits == 4
                         ? QuantizedTensor.Grouped(w, axis, 7, options.GroupSize > 0 ? options.GroupSize : int.MaxValue, depth, KIndex(n, axis))
-                        : QuantizedTensor.Symmetric(w, options.Weights == WeightGranularity.PerChannel ? axis : -1, options.WeightBits == 7 ? 63 : 127);
+                        : QuantizedTensor.Symmetric(w, options.Weights == WeightGranularity.PerChannel ? axis : -1, bits == 7 ? 63 : 127);
                     q.WeightMse = q.Weights.MeanSquaredError(w);
                     q.Macs = Macs(n);
                     if (staticActivations)

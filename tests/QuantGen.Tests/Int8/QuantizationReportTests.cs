@@ -168,5 +168,65 @@ namespace QuantGen.Tests.Int8
             var worst = result.Report.Layers.Where(l => l.Error != null && l.Precision == "int8").OrderBy(l => l.Error!.IsolatedSqnrDb).First();
             Assert.Contains($"'{worst.Node}'", warning.Message);
         }
+
+        [Fact]
+        public void MaxError_search_keeps_the_melspectrogram_within_cosine_0_99_on_its_calibration_clips()
+        {
+            // The five clips of one length (75520 samples) are the calibration data; the search names the layers kept in float.
+            var dir = Corpus.Path_("openwakeword", "melspectrogram");
+            var sets = TestSet.ReadAll(dir).Where(t => ((float[])t.Inputs[0].Data).Length == 75520).ToList();
+            Assert.Equal(5, sets.Count);
+            var data = sets.SelectMany(t => (float[])t.Inputs[0].Data).ToArray();
+            var calibration = FashionStaticTests.CalibrationFolder(data, new[] { 5, 75520 });
+            var bytes = File.ReadAllBytes(Path.Combine(dir, "model.onnx"));
+            var dims = new Dictionary<string, int> { ["batch_size"] = 1, ["samples"] = 75520 };
+            var result = ModelCompiler.Compile(bytes, "melspectrogram.onnx", null, new CompileOptions
+            {
+                Precision = "Int8", Activations = "Dynamic", Calibration = calibration, Dimensions = dims, ClassName = "Mel", MaxError = "cosine>=0.99",
+            });
+            Assert.True(result.Success, string.Join("\n", result.Diagnostics));
+            var report = result.Report!;
+            _out.WriteLine(report.Headline);
+            Assert.True(report.Budget!.Met);
+            Assert.True(report.EndToEnd!.MinCosine >= 0.99, $"cosine {report.EndToEnd.MinCosine}");
+            Assert.DoesNotContain(result.Diagnostics, d => d.Id == "QG0011");
+            var kept = report.Layers.Where(l => l.Reason.Contains("by MaxError")).ToList();
+            Assert.NotEmpty(kept);
+            Assert.Contains(report.Layers, l => l.Precision == "int8");
+            Assert.Contains("MaxError cosine>=0.99", report.ToMarkdown());
+            Assert.Contains("\"met\": true", report.ToJson());
+        }
+
+        [Theory]
+        [InlineData(false)]
+        [InlineData(true)]
+        public void A_budget_that_cannot_be_met_warns_naming_the_resisting_layers_and_MaxErrorIsError_fails(bool isError)
+        {
+            var dir = Corpus.Path_("mnist_cntk");
+            var bytes = File.ReadAllBytes(Path.Combine(dir, "model.onnx"));
+            var result = ModelCompiler.Compile(bytes, "mnist.onnx", null, new CompileOptions
+            {
+                Precision = "Int8", Calibration = dir, ClassName = "Mnist", MaxError = "mse<=0", MaxErrorIsError = isError,
+            });
+            var d = Assert.Single(result.Diagnostics, x => x.Id == "QG0011");
+            _out.WriteLine(d.ToString());
+            Assert.Equal(isError ? QgSeverity.Error : QgSeverity.Warning, d.Severity);
+            Assert.Contains("MaxError=\"mse<=0\" is not met", d.Message);
+            Assert.Contains("resist", d.Message);
+            Assert.False(result.Report!.Budget!.Met);
+        }
+
+        [Theory]
+        [InlineData("cosine>=1.5")]
+        [InlineData("accuracy>=0.9")]
+        [InlineData("mse<=abc")]
+        public void A_malformed_budget_is_QG0007(string budget)
+        {
+            var dir = Corpus.Path_("mnist_cntk");
+            var result = ModelCompiler.Compile(File.ReadAllBytes(Path.Combine(dir, "model.onnx")), "mnist.onnx", null,
+                new CompileOptions { Precision = "Int8", Calibration = dir, MaxError = budget });
+            Assert.False(result.Success);
+            Assert.Contains(result.Diagnostics, x => x.Id == "QG0007" && x.Message.Contains("MaxError"));
+        }
     }
 }
