@@ -46,9 +46,9 @@ namespace QuantGen.Tests.Compiler
         }
 
         [Fact]
-        public void Weight_bits_other_than_7_or_8_are_QG0007()
+        public void Weight_bits_other_than_8_7_or_4_and_bad_group_sizes_are_QG0007()
         {
-            foreach (int bits in new[] { 0, 4, 6, 9 })
+            foreach (int bits in new[] { 0, 3, 5, 6, 9 })
             {
                 var r = ModelCompiler.Compile(Mnist(), "mnist.onnx", null, new CompileOptions { Precision = "Int8", WeightBits = bits });
                 Assert.False(r.Success);
@@ -56,7 +56,15 @@ namespace QuantGen.Tests.Compiler
                 Assert.Equal(DiagnosticIds.InvalidOption, d.Id);
                 Assert.Contains("WeightBits", d.Message);
             }
+            foreach (int group in new[] { -4, 6, 30 })
+            {
+                var r = ModelCompiler.Compile(Mnist(), "mnist.onnx", null, new CompileOptions { Precision = "Int8", WeightBits = 4, GroupSize = group });
+                Assert.False(r.Success);
+                Assert.Contains(r.Diagnostics, x => x.Id == DiagnosticIds.InvalidOption && x.Message.Contains("GroupSize"));
+            }
             Assert.True(ModelCompiler.Compile(Mnist(), "mnist.onnx", null, new CompileOptions { Precision = "Int8", WeightBits = 7 }).Success);
+            Assert.True(ModelCompiler.Compile(Mnist(), "mnist.onnx", null, new CompileOptions { Precision = "Int8", WeightBits = 4 }).Success);
+            Assert.True(ModelCompiler.Compile(Mnist(), "mnist.onnx", null, new CompileOptions { Precision = "Int8", WeightBits = 4, GroupSize = 0 }).Success);
         }
 
         [Fact]
