@@ -1,3 +1,5 @@
+using System;
+
 namespace QuantGen.Kernels
 {
     /// <summary>
@@ -30,6 +32,14 @@ namespace QuantGen.Kernels
 
         /// <summary>Element idx of the int8 layout sits in the high nibble of its 4-bit byte.</summary>
         public static bool Packed4High(int idx) => (idx & 16) != 0;
+
+        /// <summary>Compresses int8 packed B (values in [-8, 7]) into the 4-bit layout: element idx to the nibble of <see cref="Packed4Index"/>.</summary>
+        public static void Compress4(ReadOnlySpan<sbyte> packed, Span<byte> packed4)
+        {
+            packed4.Slice(0, packed.Length / 2).Clear();
+            for (int i = 0; i < packed.Length; i++)
+                packed4[Packed4Index(i)] |= (byte)((packed[i] & 15) << (Packed4High(i) ? 4 : 0));
+        }
 
         /// <summary>Scale groups of a 4-bit weight matrix along k: ceil(k / groupSize), one when groupSize &gt;= k.</summary>
         public static int GroupCount(int k, int groupSize) => groupSize >= k || k == 0 ? 1 : (k + groupSize - 1) / groupSize;

@@ -33,17 +33,11 @@ namespace QuantGen.Kernels
         {
             if (k < 0 || n < 0 || b.Length < (long)k * n || packed.Length < Int8Layout.Packed4Length(k, n))
                 throw new ArgumentException("QGemm.Pack4: operand too small");
-            packed.Slice(0, Int8Layout.Packed4Length(k, n)).Clear();
-            for (int p = 0; p < k; p++)
-            {
-                for (int j = 0; j < n; j++)
-                {
-                    int v = b[p * n + j];
-                    if (v < -7 || v > 7) throw new ArgumentException("QGemm.Pack4: 4-bit weights must be in [-7, 7]", nameof(b));
-                    int idx = PackedIndex(k, p, j);
-                    packed[Int8Layout.Packed4Index(idx)] |= (byte)((v & 15) << (Int8Layout.Packed4High(idx) ? 4 : 0));
-                }
-            }
+            for (int i = 0; i < k * n; i++)
+                if (b[i] < -7 || b[i] > 7) throw new ArgumentException("QGemm.Pack4: 4-bit weights must be in [-7, 7]", nameof(b));
+            var b8 = new sbyte[PackedLength(k, n)];
+            Pack(b, k, n, b8, new int[ColSumsLength(n)]);
+            Int8Layout.Compress4(b8, packed);
         }
 
         /// <summary>The 4-bit weight B[p, j] read back from the packed layout.</summary>

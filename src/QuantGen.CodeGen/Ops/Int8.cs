@@ -67,9 +67,8 @@ namespace QuantGen.CodeGen.Ops
         {
             var weights = q.Weights!;
             var label = ctx.InValue(1).Name;
-            var packed4 = new sbyte[packed.Length / 2];
-            for (int i = 0; i < packed.Length; i++)
-                packed4[global::QuantGen.Kernels.Int8Layout.Packed4Index(i)] |= (sbyte)((packed[i] & 15) << (global::QuantGen.Kernels.Int8Layout.Packed4High(i) ? 4 : 0));
+            var packed4 = new byte[packed.Length / 2];
+            global::QuantGen.Kernels.Int8Layout.Compress4(packed, packed4);
             int channels = weights.Shape[weights.Axis], coutG = channels / convGroups, groups = weights.Groups;
             int depth = weights.Values.Length / channels;
             var scales = new float[weights.Scales.Length];
@@ -77,7 +76,7 @@ namespace QuantGen.CodeGen.Ops
                 for (int g = 0; g < groups; g++)
                     for (int o = 0; o < coutG; o++)
                         scales[(gc * groups + g) * coutG + o] = weights.Scales[(gc * coutG + o) * groups + g] * scaleFactor;
-            var w = ctx.Const(QuantizedWeights.Bytes(packed4), $"{label} 4-bit, two per byte, packed for QGemm");
+            var w = ctx.Const(QuantizedWeights.Bytes(Array.ConvertAll(packed4, x => (sbyte)x)), $"{label} 4-bit, two per byte, packed for QGemm");
             var sc = ctx.Const(QuantizedWeights.Floats(scales), $"{label} 4-bit weight scales ({(groups == 1 ? "per channel" : $"per {weights.GroupSize} k and channel")})");
             var clamp = QuantizedWeights.Clamp(ctx.Node.FusedActivation) ?? (float.NegativeInfinity, float.PositiveInfinity);
             var input = q.Input;

@@ -85,11 +85,9 @@ namespace QuantGen.Graph.Quantization
         /// Symmetric quantization in groups along the dot product: for each channel (index along <paramref name="axis"/>) and
         /// each group of <paramref name="groupSize"/> consecutive positions <paramref name="kIndex"/>(flat index) of the k order
         /// the kernel multiplies in, scale = max|w| / qmax (1 for an all-zero group) and q = round-half-even(w / scale)
-        /// clamped to [-qmax, qmax]. <paramref name="clip"/>, when given, returns the scale to use for a group from its
-        /// weights and max|w| (MSE-optimal clipping); otherwise max|w| / qmax.
+        /// clamped to [-qmax, qmax].
         /// </summary>
-        public static QuantizedTensor Grouped(TensorData w, int axis, int qmax, int groupSize, int depth, Func<int, int> kIndex,
-            Func<float[], double, float>? clip = null)
+        public static QuantizedTensor Grouped(TensorData w, int axis, int qmax, int groupSize, int depth, Func<int, int> kIndex)
         {
             if (qmax < 1 || qmax > 127 || axis < 0 || groupSize <= 0) throw new ArgumentOutOfRangeException(nameof(qmax));
             var shape = w.Shape;
@@ -112,7 +110,7 @@ namespace QuantGen.Graph.Quantization
             {
                 var values = members[s].Select(i => (float)w.GetDouble(i)).ToArray();
                 double max = values.Length == 0 ? 0 : values.Max(v => Math.Abs((double)v));
-                float scale = max == 0 || double.IsNaN(max) || double.IsInfinity(max) ? 1f : clip != null ? clip(values, max) : (float)(max / qmax);
+                float scale = max == 0 || double.IsNaN(max) || double.IsInfinity(max) ? 1f : (float)(max / qmax);
                 scales[s] = scale;
                 for (int t = 0; t < values.Length; t++) q[members[s][t]] = Round(values[t], scale, qmax);
             }
@@ -124,20 +122,6 @@ namespace QuantGen.Graph.Quantization
         {
             double r = Math.Round(v / (double)scale, MidpointRounding.ToEven);
             return (sbyte)Math.Max(-qmax, Math.Min(qmax, double.IsNaN(r) ? 0 : r));
-        }
-
-        /// <summary>A copy with other quantized values (same shape, scales and grouping): learned rounding's result.</summary>
-        public QuantizedTensor WithValues(sbyte[] values) =>
-            new QuantizedTensor(Shape, values, Scales, Axis, QMax, GroupSize, Groups, _scaleIndex ?? Enumerable.Range(0, Values.Length).Select(ScaleIndexOf).ToArray());
-
-        /// <summary>Index into <see cref="Scales"/> of the scale of a flat element.</summary>
-        public int ScaleIndexOf(int flatIndex)
-        {
-            if (_scaleIndex != null) return _scaleIndex[flatIndex];
-            if (Axis < 0) return 0;
-            int inner = 1;
-            for (int d = Axis + 1; d < Shape.Length; d++) inner *= Shape[d];
-            return flatIndex / inner % Shape[Axis];
         }
 
         /// <summary>Mean squared error between the float weights and what the quantized weights stand for.</summary>
