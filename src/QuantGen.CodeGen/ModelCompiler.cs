@@ -38,6 +38,8 @@ namespace QuantGen.CodeGen
         public bool MaxErrorIsError { get; init; }
         /// <summary>Node names and op types kept in float32, separated by ';' or ','.</summary>
         public string Exclude { get; init; } = "";
+        /// <summary>Tune the int8 weights on the calibration data (clipping, learned rounding, bias correction: <see cref="WeightTuner"/>).</summary>
+        public bool Optimize { get; init; }
         /// <summary>"public" or "internal".</summary>
         public string Accessibility { get; init; } = "public";
         /// <summary>
@@ -102,7 +104,12 @@ namespace QuantGen.CodeGen
                     $"{modelFileName}: calibrated {calibrated.Count} tensors on {samples!.Count} samples ({quant.Method})"));
                 ranges = calibrated.ToDictionary(kv => kv.Key.Name, kv => kv.Value, StringComparer.Ordinal);
             }
+            if (quant.Optimize && (samples == null || samples.Count == 0 || first.Qdq || quant.Precision != Precision.Int8))
+                throw new QgException(DiagnosticIds.InvalidOption, $"{modelFileName}: Optimize=\"true\" needs Precision=\"Int8\", a float model (not QDQ) and calibration data (Calibration=\"folder\")");
             var search = quant.MaxError != null ? new BudgetSearcher(quant.MaxError, modelFileName) : null;
+            // Optimize: tuned layers by name, bits and layout, kept across the rounds of a budget search.
+            var tunedCache = quant.Optimize ? new Dictionary<string, TunedWeights>() : null;
+            double tuneSeconds = 0;
             var current = first;
             while (true)
             {
@@ -114,6 +121,20 @@ namespace QuantGen.CodeGen
                         .ToDictionary(kv => byName[kv.Key], kv => ActivationQuant.FromRange(kv.Value.Item1, kv.Value.Item2));
                 }
                 var decisions = QuantizationPlanner.Decide(current.Model.Graph, quant, activations);
+                if (tunedCache != null)
+                {
+                    // Tune what this decision quantizes and the cache lacks, then decide again with the tuned weights on a fresh graph
+                    // (deciding places boundaries in the graph).
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    var tuned = WeightTuner.Tune(current.Model.Graph, ops, decisions, samples!, tunedCache);
+                    tuneSeconds += clock.Elapsed.TotalSeconds;
+                    if (!SameKeys(tuned, quant.Tuned))
+                    {
+                        quant = quant with { Tuned = tuned };
+                        current = Prepare(proto, modelFileName, resolver, options, quant, new List<QgDiagnostic>());
+                        continue;
+                    }
+                }
                 // The error of the quantized model against the float model, on the calibration data (a QDQ model has no float model).
                 var errors = samples != null && samples.Count > 0 ? ErrorAnalysis.Measure(current.Model.Graph, ops, decisions, samples) : null;
                 var graph = current.Model.Graph;
@@ -130,6 +151,7 @@ namespace QuantGen.CodeGen
                         plan.QuantizationOptions = quant;
                         plan.Errors = errors;
                         plan.Budget = search?.Result(errors!);
+                        plan.TuneSeconds = tunedCache != null ? tuneSeconds : (double?)null;
                     }
                     return plan;
                 }
@@ -137,6 +159,9 @@ namespace QuantGen.CodeGen
                 current = Prepare(proto, modelFileName, resolver, options, quant, new List<QgDiagnostic>());
             }
         }
+
+        private static bool SameKeys(IReadOnlyDictionary<string, TunedWeights> a, IReadOnlyDictionary<string, TunedWeights> b) =>
+            a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var t) && ReferenceEquals(t, kv.Value));
 
         /// <summary>Calibration samples the budget search measures each layer's end-to-end sensitivity on (one model evaluation per layer and sample).</summary>
         private const int SensitivitySamples = 2;
@@ -226,6 +251,7 @@ namespace QuantGen.CodeGen
                 Method = Parse("CalibrationMethod", o.CalibrationMethod, CalibrationMethod.MinMax),
                 Percentile = o.CalibrationPercentile,
                 Exclude = ExcludeList(o.Exclude),
+                Optimize = o.Optimize,
             };
         }
 

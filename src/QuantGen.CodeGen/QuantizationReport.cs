@@ -12,7 +12,7 @@ namespace QuantGen.CodeGen
     public sealed record LayerReport(
         string Node, string OpType, string InputShape, string OutputShape, long Macs, string Precision, string Reason,
         int? WeightBits, string? Granularity, double? WeightScaleMin, double? WeightScaleMax, double? WeightMse, double? WeightSqnrDb,
-        string Input, string Output, LayerError? Error);
+        string Input, string Output, LayerError? Error, TunedWeights? Tuned = null);
 
     /// <summary>
     /// What quantizing a model did, as data (built from the plan's decisions and error measurements, never recomputed
@@ -24,9 +24,9 @@ namespace QuantGen.CodeGen
     {
         private QuantizationReport(string model, string className, QuantizationOptions options, IReadOnlyList<LayerReport> layers,
             long modelBytes, long staticBytes, long workspaceBytes, EndToEndError? endToEnd, double? measureSeconds, IReadOnlyList<string> notes,
-            BudgetSearch? budget)
+            BudgetSearch? budget, double? optimizeSeconds)
         {
-            Budget = budget;
+            Budget = budget; OptimizeSeconds = optimizeSeconds;
             Model = model; ClassName = className; Options = options; Layers = layers; ModelBytes = modelBytes; StaticBytes = staticBytes;
             WorkspaceBytes = workspaceBytes; EndToEnd = endToEnd; MeasureSeconds = measureSeconds; Notes = notes;
         }
@@ -48,6 +48,8 @@ namespace QuantGen.CodeGen
         public double? MeasureSeconds { get; }
         /// <summary>The MaxError search (null without a budget).</summary>
         public BudgetSearch? Budget { get; }
+        /// <summary>Build time Optimize spent tuning weights (null without Optimize).</summary>
+        public double? OptimizeSeconds { get; }
         /// <summary>What could not be measured, and why.</summary>
         public IReadOnlyList<string> Notes { get; }
 
@@ -80,7 +82,7 @@ namespace QuantGen.CodeGen
                 LayerError? measured = null;
                 if (plan.Errors != null && plan.Errors.Layers.TryGetValue(n, out var e)) measured = e;
                 layers.Add(new LayerReport(n.Name, n.OpType, Shapes.Format(n.Input(0)?.Shape), Shapes.Format(n.Outputs[0].Shape), q.Macs,
-                    int8 ? "int8" : "float32", reason, bits, granularity, sMin, sMax, mse, sqnr, input, output, measured));
+                    int8 ? "int8" : "float32", reason, bits, granularity, sMin, sMax, mse, sqnr, input, output, measured, int8 ? q.Tuned : null));
             }
             var notes = new List<string>();
             if (plan.Errors == null)
@@ -88,7 +90,7 @@ namespace QuantGen.CodeGen
                     ? "a pre-quantized (QDQ) model has no float model to measure against: compare with its own outputs (quantgen check)"
                     : "no calibration data (Calibration=\"folder\"): activation ranges, layer SQNR and end-to-end error are not measured");
             return new QuantizationReport(modelFile, className, plan.QuantizationOptions, layers, plan.ModelConstantBytes, staticBytes, plan.WorkspaceBytes,
-                plan.Errors?.EndToEnd, plan.Errors?.Seconds, notes, plan.Budget);
+                plan.Errors?.EndToEnd, plan.Errors?.Seconds, notes, plan.Budget, plan.TuneSeconds);
         }
 
         private static string Describe(ActivationQuant a) =>
@@ -114,6 +116,7 @@ namespace QuantGen.CodeGen
                     s += F($", on {e.Samples} calibration samples E={e.Mse:G3} cosine {e.MeanCosine:F5} (worst {e.MinCosine:F5})");
                     if (e.Top1Agreement is double t) s += F($" top-1 agreement {t:P2}");
                 }
+                if (OptimizeSeconds is double os) s += F($"; Optimize tuned {Layers.Count(l => l.Tuned != null)} layers in {os:F1} s");
                 if (Budget is BudgetSearch b) s += F($"; MaxError {b.Budget} {(b.Met ? "met" : "NOT met")} ({b.Measured}, {b.Rounds} rounds, {b.Seconds:F1} s)");
                 if (EndToEnd == null) s += ", error not measured (" + (Notes.Count > 0 && Notes[0].StartsWith("a pre-quantized", StringComparison.Ordinal) ? "pre-quantized QDQ model" : "no calibration data") + ")";
                 return s;
@@ -145,7 +148,9 @@ namespace QuantGen.CodeGen
             b.Append("# QuantGen quantization report: ").Append(ClassName).Append(" (").Append(Model).Append(")\n\n");
             var o = Options;
             b.Append(F($"Options: Precision={o.Precision}, WeightBits={o.WeightBits}, WeightGranularity={o.Weights}, Activations={o.Activations}"));
+            if (o.WeightBits == 4) b.Append(F($", GroupSize={o.GroupSize}"));
             if (o.Activations == ActivationMode.Static) b.Append(F($", CalibrationMethod={o.Method}"));
+            if (o.Optimize) b.Append(", Optimize=true");
             b.Append("\n\n| total | figure |\n|---|---|\n");
             b.Append(F($"| layers in int8 | {Layers.Count(l => l.Precision == "int8")} of {Layers.Count} |\n"));
             b.Append(F($"| MACs per call | {Macs(Int8Macs + FloatMacs)}: int8 {Macs(Int8Macs)} ({Percent(Int8Macs, Int8Macs + FloatMacs)}), float32 {Macs(FloatMacs)} |\n"));
@@ -158,6 +163,11 @@ namespace QuantGen.CodeGen
                 b.Append(" |\n");
                 if (MeasureSeconds is double sec) b.Append(F($"| measurement cost | {sec:F2} s at build time |\n"));
             }
+            if (OptimizeSeconds is double tuneSeconds)
+            {
+                var tuned = Layers.Where(l => l.Tuned != null).Select(l => l.Tuned!).ToList();
+                b.Append(F($"| Optimize | {tuned.Count} layers tuned on up to {(tuned.Count == 0 ? 0 : tuned.Max(t => t.Columns))} calibration columns each (clipping, learned rounding, bias correction): {tuned.Sum(t => (long)t.Flipped)} weights rounded the other way, {tuned.Sum(t => (long)t.ClippedScales)} scales clipped; {tuneSeconds:F1} s at build time |\n"));
+            }
             if (Budget is BudgetSearch search)
             {
                 b.Append(F($"| MaxError {search.Budget} | {(search.Met ? "met" : "NOT met")}: {search.Measured} after {search.Rounds} measured rounds, {search.Seconds:F1} s of search at build time |\n"));
@@ -166,14 +176,14 @@ namespace QuantGen.CodeGen
             }
             foreach (var note in Notes) b.Append("| not measured | ").Append(note).Append(" |\n");
             b.Append("\nPer layer (SQNR = 10 log10(sum y^2 / sum (y - y_hat)^2) in dB against the float model; isolated: the layer alone quantized on the float input; cumulative: in the quantized model):\n\n");
-            b.Append("| node | op | input -> output | MACs | precision | reason | weights | weight scales | weight MSE | weight SQNR | input | output | SQNR isolated | SQNR cumulative | observed input range | observed output range |\n");
-            b.Append("|---|---|---|---:|---|---|---|---|---:|---:|---|---|---:|---:|---|---|\n");
+            b.Append("| node | op | input -> output | MACs | precision | reason | weights | weight scales | weight MSE | weight SQNR | input | output | SQNR isolated | SQNR cumulative | observed input range | observed output range | tuned: output error nearest -> tuned |\n");
+            b.Append("|---|---|---|---:|---|---|---|---|---:|---:|---|---|---:|---:|---|---|---|\n");
             foreach (var l in Layers)
             {
                 string weights = l.WeightBits is int wb ? F($"{wb}-bit {l.Granularity}") : "";
                 string scales = l.WeightScaleMin is double lo ? F($"{lo:G3}..{l.WeightScaleMax:G3}") : "";
                 string range(double a, double c) => double.IsInfinity(a) ? "" : F($"[{a:G4}, {c:G4}]");
-                b.Append(F($"| {Cell(l.Node)} | {l.OpType} | {l.InputShape} -> {l.OutputShape} | {Macs(l.Macs)} | {l.Precision} | {Cell(l.Reason)} | {weights} | {scales} | {(l.WeightMse is double m ? m.ToString("G3", CultureInfo.InvariantCulture) : "")} | {Db(l.WeightSqnrDb)} | {l.Input} | {l.Output} | {Db(l.Error?.IsolatedSqnrDb)} | {Db(l.Error?.CumulativeSqnrDb)} | {(l.Error is LayerError x ? range(x.InputMin, x.InputMax) : "")} | {(l.Error is LayerError y ? range(y.OutputMin, y.OutputMax) : "")} |\n"));
+                b.Append(F($"| {Cell(l.Node)} | {l.OpType} | {l.InputShape} -> {l.OutputShape} | {Macs(l.Macs)} | {l.Precision} | {Cell(l.Reason)} | {weights} | {scales} | {(l.WeightMse is double m ? m.ToString("G3", CultureInfo.InvariantCulture) : "")} | {Db(l.WeightSqnrDb)} | {l.Input} | {l.Output} | {Db(l.Error?.IsolatedSqnrDb)} | {Db(l.Error?.CumulativeSqnrDb)} | {(l.Error is LayerError x ? range(x.InputMin, x.InputMax) : "")} | {(l.Error is LayerError y ? range(y.OutputMin, y.OutputMax) : "")} | {(l.Tuned is TunedWeights t ? F($"{t.NearestError:G3} -> {t.TunedError:G3}, {t.Flipped} flips, {t.ClippedScales} clipped") : "")} |\n"));
             }
             return b.ToString();
         }
@@ -188,11 +198,13 @@ namespace QuantGen.CodeGen
             j.Key("options"); j.Open('{');
             j.Prop("precision", Options.Precision.ToString()); j.Prop("weightBits", Options.WeightBits); j.Prop("weightGranularity", Options.Weights.ToString());
             j.Prop("activations", Options.Activations.ToString()); j.Prop("calibrationMethod", Options.Method.ToString());
+            j.Prop("groupSize", Options.GroupSize); j.Key("optimize"); j.Raw(Options.Optimize ? "true" : "false");
             j.Close('}');
             j.Key("totals"); j.Open('{');
             j.Prop("layers", Layers.Count); j.Prop("int8Layers", Layers.Count(l => l.Precision == "int8"));
             j.Prop("int8Macs", Int8Macs); j.Prop("floatMacs", FloatMacs);
             j.Prop("modelBytes", ModelBytes); j.Prop("staticBytes", StaticBytes); j.Prop("compression", Compression); j.Prop("workspaceBytes", WorkspaceBytes);
+            j.Prop("optimizeSeconds", OptimizeSeconds);
             j.Close('}');
             j.Key("endToEnd");
             if (EndToEnd is EndToEndError e)
@@ -231,6 +243,15 @@ namespace QuantGen.CodeGen
                 j.Prop("input", l.Input); j.Prop("output", l.Output);
                 j.Prop("sqnrIsolatedDb", l.Error?.IsolatedSqnrDb); j.Prop("sqnrCumulativeDb", l.Error?.CumulativeSqnrDb); j.Prop("mseCumulative", l.Error?.CumulativeMse);
                 j.Prop("inputMin", l.Error?.InputMin); j.Prop("inputMax", l.Error?.InputMax); j.Prop("outputMin", l.Error?.OutputMin); j.Prop("outputMax", l.Error?.OutputMax);
+                j.Key("tuned");
+                if (l.Tuned is TunedWeights t)
+                {
+                    j.Open('{');
+                    j.Prop("nearestError", t.NearestError); j.Prop("tunedError", t.TunedError); j.Prop("flipped", t.Flipped);
+                    j.Prop("clippedScales", t.ClippedScales); j.Prop("columns", t.Columns);
+                    j.Close('}');
+                }
+                else j.Raw("null");
                 j.Close('}');
             }
             j.Close(']');

@@ -48,6 +48,7 @@ namespace QuantGen.Generator
         public string Exclude { get; init; } = "";
         public string MaxError { get; init; } = "";
         public bool MaxErrorIsError { get; init; }
+        public bool Optimize { get; init; }
 
         /// <summary>The file extension of model manifests among the AdditionalFiles.</summary>
         public const string ManifestExtension = ".quantmodel";
@@ -78,13 +79,14 @@ namespace QuantGen.Generator
             Exclude = Exclude,
             MaxError = MaxError,
             MaxErrorIsError = MaxErrorIsError,
+            Optimize = Optimize,
         };
 
         /// <summary>Every key a manifest may hold: exactly the lines build/QuantGen.targets writes (a test compares the two).</summary>
         public static readonly string[] Keys =
         {
             "format", "item", "path", "sha256", "class", "namespace", "precision", "accessibility", "dimensions", "weights", "weightBits", "groupSize",
-            "activations", "calibration", "calibrationHash", "calibrationMethod", "calibrationPercentile", "calibrationSamples", "exclude", "maxError", "maxErrorIsError",
+            "activations", "calibration", "calibrationHash", "calibrationMethod", "calibrationPercentile", "calibrationSamples", "exclude", "maxError", "maxErrorIsError", "optimize",
         };
 
         public static ModelRequest Parse(string manifestPath, string text)
@@ -157,12 +159,15 @@ namespace QuantGen.Generator
             bool maxErrorIsError = false;
             if (Get("maxErrorIsError").Length > 0 && !bool.TryParse(Get("maxErrorIsError"), out maxErrorIsError))
                 Invalid($"MaxErrorIsError '{Get("maxErrorIsError")}' is not true or false");
+            bool optimize = false;
+            if (Get("optimize").Length > 0 && !bool.TryParse(Get("optimize"), out optimize))
+                Invalid($"Optimize '{Get("optimize")}' is not true or false");
             if (Get("maxError").Length > 0 && AccuracyBudget.Parse(Get("maxError"), out var budgetError) == null) Invalid(budgetError!);
             int groupSize = QuantizationOptions.DefaultGroupSize;
             if (Get("groupSize").Length > 0 && !(int.TryParse(Get("groupSize"), NumberStyles.Integer, CultureInfo.InvariantCulture, out groupSize) && QuantizationOptions.IsValidGroupSize(groupSize)))
                 Invalid($"GroupSize '{Get("groupSize")}' is not 0 or a positive multiple of 4");
-            if (precision != "Int8" && (Get("calibration").Length > 0 || Get("activations").Length > 0 || Get("weights").Length > 0 || Get("weightBits").Length > 0 || Get("groupSize").Length > 0 || Get("exclude").Length > 0 || Get("maxError").Length > 0))
-                Invalid("WeightGranularity, WeightBits, GroupSize, Activations, Calibration, Exclude and MaxError apply to Precision=\"Int8\" only");
+            if (precision != "Int8" && (Get("calibration").Length > 0 || Get("activations").Length > 0 || Get("weights").Length > 0 || Get("weightBits").Length > 0 || Get("groupSize").Length > 0 || Get("exclude").Length > 0 || Get("maxError").Length > 0 || optimize))
+                Invalid("WeightGranularity, WeightBits, GroupSize, Activations, Calibration, Exclude, MaxError and Optimize apply to Precision=\"Int8\" only");
 
             return new ModelRequest(manifestPath, item, path, Get("sha256").ToLowerInvariant(), className, ns, precision, accessibility,
                 EquatableArray.From(dims), EquatableArray.From(errors))
@@ -179,6 +184,7 @@ namespace QuantGen.Generator
                 Exclude = Get("exclude"),
                 MaxError = Get("maxError"),
                 MaxErrorIsError = maxErrorIsError,
+                Optimize = optimize,
             };
         }
 

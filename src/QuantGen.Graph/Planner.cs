@@ -73,6 +73,8 @@ namespace QuantGen.Graph
         public Quantization.ErrorMeasurements? Errors { get; set; }
         /// <summary>What the MaxError search did (null without a budget).</summary>
         public Quantization.BudgetSearch? Budget { get; set; }
+        /// <summary>Build time Optimize spent tuning weights (null without Optimize).</summary>
+        public double? TuneSeconds { get; set; }
         /// <summary>Options the quantization was decided with.</summary>
         public Quantization.QuantizationOptions? QuantizationOptions { get; set; }
 

@@ -29,33 +29,81 @@ namespace QuantGen.Graph
             return values;
         }
 
+        /// <summary>
+        /// Runs the graph on several samples in lockstep: each top-level node on every sample before the next node, with
+        /// <paramref name="before"/> called ahead of each node with a reader of every sample's values (so a caller can look at
+        /// one layer's inputs on all samples, and change how that layer is evaluated, before it runs). Values no later node reads
+        /// are dropped as the run goes; the returned dictionaries hold the graph outputs.
+        /// </summary>
+        public static List<Dictionary<Value, TensorData>> RunInLockstep(Graph g, IOpRegistry ops, IReadOnlyList<IReadOnlyList<TensorData>> samples,
+            Func<Node, Func<Value, TensorData>, TensorData[]?>? interpret, Action<Node, IReadOnlyList<Func<Value, TensorData>>>? before)
+        {
+            var all = new List<Dictionary<Value, TensorData>>();
+            foreach (var inputs in samples)
+            {
+                if (inputs.Count != g.Inputs.Count) throw new ArgumentException($"the graph has {g.Inputs.Count} inputs, {inputs.Count} given");
+                var values = new Dictionary<Value, TensorData>();
+                for (int i = 0; i < inputs.Count; i++) values[g.Inputs[i]] = inputs[i].Reshaped(g.Inputs[i].Shape!);
+                all.Add(values);
+            }
+            // The last top-level node that reads each value (a node with subgraphs reads what its subgraphs read).
+            var lastUse = new Dictionary<Value, int>();
+            for (int i = 0; i < g.Nodes.Count; i++)
+                foreach (var v in Reads(g.Nodes[i])) lastUse[v] = i;
+            var outputs = new HashSet<Value>(g.Outputs);
+            var readers = all.Select(values => (Func<Value, TensorData>)(v => Get(v, values))).ToList();
+            for (int i = 0; i < g.Nodes.Count; i++)
+            {
+                var n = g.Nodes[i];
+                before?.Invoke(n, readers);
+                foreach (var values in all)
+                {
+                    RunNode(n, ops, values, null, interpret);
+                    foreach (var v in n.Inputs)
+                        if (v != null && lastUse.TryGetValue(v, out int last) && last == i && !outputs.Contains(v)) values.Remove(v);
+                }
+            }
+            return all;
+        }
+
+        private static IEnumerable<Value> Reads(Node n)
+        {
+            foreach (var v in n.Inputs) if (v != null) yield return v;
+            foreach (var a in n.Attributes.Values)
+                if (a.G != null)
+                    foreach (var inner in a.G.AllNodes())
+                        foreach (var v in inner.Inputs) if (v != null) yield return v;
+        }
+
         private static TensorData Get(Value v, Dictionary<Value, TensorData> values) =>
             v.Constant ?? (values.TryGetValue(v, out var d) ? d : throw new InvalidOperationException($"'{v.Name}' has no value yet"));
 
         private static void RunGraph(Graph g, IOpRegistry ops, Dictionary<Value, TensorData> values, Action<Value, TensorData>? observe,
             Func<Node, Func<Value, TensorData>, TensorData[]?>? interpret)
         {
-            TensorData Read(Value v) => Get(v, values);
-            foreach (var n in g.Nodes)
+            foreach (var n in g.Nodes) RunNode(n, ops, values, observe, interpret);
+        }
+
+        private static void RunNode(Node n, IOpRegistry ops, Dictionary<Value, TensorData> values, Action<Value, TensorData>? observe,
+            Func<Node, Func<Value, TensorData>, TensorData[]?>? interpret)
+        {
+            if (n.OpType == "If" && n.Domain.Length == 0)
             {
-                if (n.OpType == "If" && n.Domain.Length == 0)
+                var cond = Get(n.Inputs[0]!, values).GetLong(0) != 0;
+                var branch = n.Attributes[cond ? "then_branch" : "else_branch"].G!;
+                RunGraph(branch, ops, values, observe, interpret);
+                for (int i = 0; i < n.Outputs.Count; i++)
                 {
-                    var cond = Get(n.Inputs[0]!, values).GetLong(0) != 0;
-                    var branch = n.Attributes[cond ? "then_branch" : "else_branch"].G!;
-                    RunGraph(branch, ops, values, observe, interpret);
-                    for (int i = 0; i < n.Outputs.Count; i++)
-                    {
-                        values[n.Outputs[i]] = Get(branch.Outputs[i], values);
-                        observe?.Invoke(n.Outputs[i], values[n.Outputs[i]]);
-                    }
-                    continue;
+                    values[n.Outputs[i]] = Get(branch.Outputs[i], values);
+                    observe?.Invoke(n.Outputs[i], values[n.Outputs[i]]);
                 }
-                var outs = interpret?.Invoke(n, Read) ?? Fold(n, ops, n.Inputs.Select(v => v == null ? null : Get(v, values)).ToList());
-                for (int i = 0; i < outs.Length && i < n.Outputs.Count; i++)
-                {
-                    values[n.Outputs[i]] = outs[i];
-                    observe?.Invoke(n.Outputs[i], outs[i]);
-                }
+                return;
+            }
+            var outs = interpret?.Invoke(n, v => Get(v, values)) ?? Fold(n, ops, n.Inputs.Select(v => v == null ? null : Get(v, values)).ToList());
+            for (int i = 0; i < outs.Length && i < n.Outputs.Count; i++)
+            {
+                values[n.Outputs[i]] = outs[i];
+                observe?.Invoke(n.Outputs[i], outs[i]);
             }
         }
 

@@ -28,6 +28,9 @@ namespace QuantGen.CodeGen.Ops
             string geometry, float scaleFactor = 1f, int convGroups = 1)
         {
             var label = ctx.InValue(1).Name;
+            // Optimize's bias correction: the kernel adds the node's bias plus the plan's correction.
+            if (q.BiasCorrection != null)
+                bias = ctx.Const(QuantizedWeights.Floats(Int8Boundaries.KernelBias(ctx.Node)!), $"{label} layer bias + bias correction");
             if (q.Weights!.Bits == 4)
             {
                 Emit4(ctx, q, packed, bias, cls, method, geometry, scaleFactor, convGroups);

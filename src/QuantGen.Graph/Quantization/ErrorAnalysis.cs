@@ -86,16 +86,35 @@ namespace QuantGen.Graph.Quantization
                 }
                 else
                 {
-                    var p = _u8.TryGetValue(n.Inputs[0]!, out var known) ? known : q.Input ?? DynamicParameters(x[0]!);
-                    x[0] = FakeQuantize(x[0]!, p, 0, 255);
+                    x[0] = FakeQuantize(x[0]!, InputParameters(n, x[0]!), 0, 255);
                     if (!_weights.TryGetValue(n, out var w))
                         _weights[n] = w = new TensorData(DataType.Float, q.Weights.Shape, q.Weights.Dequantize());
                     x[1] = w;
                 }
-                var y = Fold(n, x)[0];
+                var y = q.BiasCorrection == null ? Fold(n, x)[0] : CorrectedLayer(n, x, q.BiasCorrection);
                 if (_u8.TryGetValue(n.Outputs[0], out var po))
                     y = FakeQuantize(y, po, q.Requantized?.QMin ?? 0, q.Requantized?.QMax ?? 255);
                 return y;
+            }
+
+            /// <summary>The uint8 parameters an int8 layer quantizes its input x with: the value's own (uint8 chains), calibrated, or per call.</summary>
+            public ActivationQuant InputParameters(Node n, TensorData x) =>
+                _u8.TryGetValue(n.Inputs[0]!, out var known) ? known : n.Quantization!.Input ?? DynamicParameters(x);
+
+            /// <summary>The layer with its bias correction added per output channel before its fused activation.</summary>
+            private TensorData CorrectedLayer(Node n, List<TensorData?> x, float[] correction)
+            {
+                var act = n.FusedActivation;
+                TensorData y;
+                n.FusedActivation = null;
+                try { y = Fold(n, x)[0]; }
+                finally { n.FusedActivation = act; }
+                int channels = correction.Length, inner = 1;
+                if (n.OpType == "Conv") for (int d = 2; d < y.Shape.Length; d++) inner *= y.Shape[d];
+                var values = new float[y.Length];
+                for (int i = 0; i < values.Length; i++) values[i] = (float)y.GetDouble(i) + correction[i / inner % channels];
+                y = new TensorData(DataType.Float, y.Shape, values);
+                return act == null ? y : ReferenceEvaluator.Fold(act, _ops, new TensorData?[] { y })[0];
             }
 
             /// <summary>Every value of the float model on one sample (uint8 values hold the floats they replace).</summary>
@@ -114,13 +133,27 @@ namespace QuantGen.Graph.Quantization
 
             /// <summary>Every value of the int8 model on one sample (uint8 values hold the real numbers of their codes).</summary>
             public Dictionary<Value, TensorData> RunInt8(IReadOnlyList<TensorData> sample) =>
-                ReferenceEvaluator.Run(_g, _ops, sample, interpret: (n, get) =>
+                ReferenceEvaluator.Run(_g, _ops, sample, interpret: Int8Node);
+
+            /// <summary>
+            /// The int8 model on all samples in lockstep (<see cref="ReferenceEvaluator.RunInLockstep"/>): <paramref name="before"/>
+            /// sees each node's inputs on every sample first and may change the node's quantization (Optimize tunes layers so, in order).
+            /// </summary>
+            public List<Dictionary<Value, TensorData>> RunInt8InLockstep(IReadOnlyList<IReadOnlyList<TensorData>> samples,
+                Action<Node, IReadOnlyList<Func<Value, TensorData>>> before) =>
+                ReferenceEvaluator.RunInLockstep(_g, _ops, samples, Int8Node, (n, readers) =>
                 {
-                    if (_inserted.Contains(n))
-                        return new[] { n.OpType == "QuantizeLinear" ? FakeQuantize(get(n.Inputs[0]!), _u8[n.Outputs[0]], 0, 255) : get(n.Inputs[0]!) };
-                    if (n.Quantization?.Precision == Precision.Int8) return new[] { QuantizedLayer(n, get) };
-                    return TouchesUInt8(n) ? Fold(n, Inputs(n, get)) : null;
+                    before(n, readers);
+                    _weights.Remove(n);
                 });
+
+            private TensorData[]? Int8Node(Node n, Func<Value, TensorData> get)
+            {
+                if (_inserted.Contains(n))
+                    return new[] { n.OpType == "QuantizeLinear" ? FakeQuantize(get(n.Inputs[0]!), _u8[n.Outputs[0]], 0, 255) : get(n.Inputs[0]!) };
+                if (n.Quantization?.Precision == Precision.Int8) return new[] { QuantizedLayer(n, get) };
+                return TouchesUInt8(n) ? Fold(n, Inputs(n, get)) : null;
+            }
         }
 
         /// <summary>

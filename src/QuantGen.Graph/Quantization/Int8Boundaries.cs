@@ -232,7 +232,7 @@ namespace QuantGen.Graph.Quantization
             // 4-bit weights have scales per group along k, which a per-channel fixed-point multiplier cannot fold: float output.
             if (!IsStaticLayer(n) || n.Quantization!.Output == null || n.Quantization.Weights!.Bits == 4) return false;
             if (n.FusedActivation != null && n.FusedActivation.OpType != "Relu" && n.FusedActivation.OpType != "Clip") return false;
-            var bias = BiasOf(n);
+            var bias = KernelBias(n);
             if (bias == null) return false;
             var acc = AccumulatorScales(n);
             for (int c = 0; c < acc.Length; c++)
@@ -249,7 +249,7 @@ namespace QuantGen.Graph.Quantization
         {
             var q = n.Quantization!;
             var acc = AccumulatorScales(n);
-            var bias = BiasOf(n)!;
+            var bias = KernelBias(n)!;
             var m0 = new int[acc.Length];
             var shift = new int[acc.Length];
             for (int c = 0; c < acc.Length; c++)
@@ -340,6 +340,18 @@ namespace QuantGen.Graph.Quantization
             if (n.OpType == "Gemm" && beta == 0f) return Array.Empty<float>();
             if (c.Length != 1 && c.Length != channels) return null;
             return Enumerable.Range(0, channels).Select(j => beta * (float)c.GetDouble(c.Length == 1 ? 0 : j)).ToArray();
+        }
+
+        /// <summary>
+        /// The bias an int8 layer's kernel adds per output channel: <see cref="BiasOf"/> plus the plan's
+        /// <see cref="LayerQuantization.BiasCorrection"/> (a layer without a bias gets one); null as for <see cref="BiasOf"/>.
+        /// </summary>
+        public static float[]? KernelBias(Node n)
+        {
+            var bias = BiasOf(n);
+            var correction = n.Quantization?.BiasCorrection;
+            if (bias == null || correction == null) return bias;
+            return Enumerable.Range(0, correction.Length).Select(c => (bias.Length == 0 ? 0f : bias[c]) + correction[c]).ToArray();
         }
 
         private static void Insert(Node? producer, Node node, Dictionary<Node, List<Node>> after, List<Node> atStart)

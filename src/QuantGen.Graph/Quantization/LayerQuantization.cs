@@ -60,9 +60,24 @@ namespace QuantGen.Graph.Quantization
         public OutputRequantization? Requantized { get; set; }
         /// <summary>Set for an Add that runs on uint8 (inputs and output in int8 chains, <see cref="Int8Boundaries"/>).</summary>
         public AddQuantization? Add { get; set; }
+        /// <summary>
+        /// Added to the layer's bias per output channel (bias correction of Optimize: the mean error the quantized weights make
+        /// on the calibration data), or null. Every reader of the int8 bias adds it (<see cref="Int8Boundaries.KernelBias"/>).
+        /// </summary>
+        public float[]? BiasCorrection { get; set; }
+        /// <summary>What Optimize did to the weights (null when they are rounded to nearest).</summary>
+        public TunedWeights? Tuned { get; set; }
         /// <summary>MSE of the quantized weights against the float weights.</summary>
         public double WeightMse { get; set; }
         /// <summary>Multiply-accumulates per call.</summary>
         public long Macs { get; set; }
     }
+
+    /// <summary>
+    /// One layer's weights tuned on calibration data (Optimize): the quantized values and scales, the correction to its bias per
+    /// output channel, and the layer's output reconstruction error mean ((W - W_q) x)^2 over the calibration columns with
+    /// round-to-nearest and tuned weights, how many weights rounded the other way and how many scales were clipped.
+    /// </summary>
+    public sealed record TunedWeights(QuantizedTensor Weights, float[] BiasCorrection, double NearestError, double TunedError,
+        int Flipped, int ClippedScales, int Columns);
 }

@@ -45,6 +45,15 @@ namespace QuantGen.Graph.Quantization
         /// <summary>Per-layer choices of the budget search by node name (they override <see cref="WeightBits"/>).</summary>
         public IReadOnlyDictionary<string, LayerChoice> Choices { get; init; } = new Dictionary<string, LayerChoice>();
 
+        /// <summary>
+        /// Tune the quantized weights on the calibration data (the &lt;QuantModel&gt; option Optimize): clipping, learned rounding
+        /// and bias correction (see QuantGen.CodeGen.WeightTuner). The tuned values reach the planner through <see cref="Tuned"/>.
+        /// </summary>
+        public bool Optimize { get; init; }
+
+        /// <summary>Tuned weights by node name (Optimize); the planner uses an entry when its bits and layout match its decision.</summary>
+        public IReadOnlyDictionary<string, TunedWeights> Tuned { get; init; } = new Dictionary<string, TunedWeights>();
+
         /// <summary>True when the user keeps this node in float32 by its name or op type.</summary>
         public bool Excludes(Node n) => Exclude.Contains(n.Name) || Exclude.Contains(n.OpType);
 

@@ -89,11 +89,16 @@ namespace QuantGen.Graph.Quantization
                     string weights = bits == 4
                         ? (options.GroupSize > 0 && options.GroupSize < depth ? $"4-bit weights in groups of {options.GroupSize}" : "4-bit weights per channel")
                         : bits == 7 ? "7-bit weights" : "int8 weights";
-                    var q = new LayerQuantization(n, Precision.Int8, (staticActivations
-                        ? weights + " and calibrated activations" : weights + ", activations quantized per call") + (choice != null ? " (" + choice.Reason + ")" : ""));
-                    q.Weights = bits == 4
+                    var nearest = bits == 4
                         ? QuantizedTensor.Grouped(w, axis, 7, options.GroupSize > 0 ? options.GroupSize : int.MaxValue, depth, KIndex(n, axis))
                         : QuantizedTensor.Symmetric(w, options.Weights == WeightGranularity.PerChannel ? axis : -1, bits == 7 ? 63 : 127);
+                    var tuned = options.Tuned.TryGetValue(n.Name, out var t) && SameLayout(t.Weights, nearest) ? t : null;
+                    if (tuned != null) weights += " tuned on calibration data";
+                    var q = new LayerQuantization(n, Precision.Int8, (staticActivations
+                        ? weights + " and calibrated activations" : weights + ", activations quantized per call") + (choice != null ? " (" + choice.Reason + ")" : ""));
+                    q.Weights = tuned?.Weights ?? nearest;
+                    q.Tuned = tuned;
+                    q.BiasCorrection = tuned?.BiasCorrection;
                     q.WeightMse = q.Weights.MeanSquaredError(w);
                     q.Macs = Macs(n);
                     if (staticActivations)
@@ -107,6 +112,10 @@ namespace QuantGen.Graph.Quantization
             var placed = staticActivations ? Int8Boundaries.Place(g, activations!, everyValue: preQuantized) : Int8Boundaries.Placement.None;
             return QuantizationDecisions.Collect(g, floats, placed, preQuantized);
         }
+
+        /// <summary>Tuned weights apply to a decision with the same bits, axis and scale groups.</summary>
+        private static bool SameLayout(QuantizedTensor a, QuantizedTensor b) =>
+            a.Bits == b.Bits && a.Axis == b.Axis && a.GroupSize == b.GroupSize && a.Scales.Length == b.Scales.Length && a.Values.Length == b.Values.Length;
 
         /// <summary>Conv, ConvTranspose, Gemm and MatMul: the layers a report lists even when they stay in float32.</summary>
         public static bool IsWeightLayer(Node n) =>

@@ -45,13 +45,23 @@ namespace QuantGen.Graph.Quantization
         /// <summary>The axis that has one scale per index, or -1 for one scale per tensor.</summary>
         public int Axis { get; }
 
-        public float ScaleAt(int flatIndex)
+        public float ScaleAt(int flatIndex) => Scales[ScaleIndex(flatIndex)];
+
+        /// <summary>The index into <see cref="Scales"/> of the scale that multiplies the weight at this flat index.</summary>
+        public int ScaleIndex(int flatIndex)
         {
-            if (_scaleIndex != null) return Scales[_scaleIndex[flatIndex]];
-            if (Axis < 0) return Scales[0];
+            if (_scaleIndex != null) return _scaleIndex[flatIndex];
+            if (Axis < 0) return 0;
             int inner = 1;
             for (int d = Axis + 1; d < Shape.Length; d++) inner *= Shape[d];
-            return Scales[flatIndex / inner % Shape[Axis]];
+            return flatIndex / inner % Shape[Axis];
+        }
+
+        /// <summary>The same layout (shape, axis, groups, bits) with other values and scales: tuned weights (Optimize).</summary>
+        public QuantizedTensor With(sbyte[] values, float[] scales)
+        {
+            if (values.Length != Values.Length || scales.Length != Scales.Length) throw new ArgumentException("layout differs");
+            return new QuantizedTensor(Shape, values, scales, Axis, QMax, GroupSize, Groups, _scaleIndex!);
         }
 
         /// <summary>The float value each quantized weight stands for.</summary>

@@ -52,9 +52,13 @@ namespace QuantGen.Tests.Int8
             return dir;
         }
 
-        private static int Accuracy(Checker.Compiled model, float[] images, byte[] labels, int from, int to, int batch)
+        private static int Accuracy(Checker.Compiled model, float[] images, byte[] labels, int from, int to, int batch) =>
+            Predictions(model, images, from, to, batch).Select((p, i) => p == labels[from + i] ? 1 : 0).Sum();
+
+        /// <summary>The predicted class (argmax) of images [from, to).</summary>
+        private static int[] Predictions(Checker.Compiled model, float[] images, int from, int to, int batch)
         {
-            int correct = 0;
+            var result = new int[to - from];
             for (int start = from; start < to; start += batch)
             {
                 var x = new float[batch * 784];
@@ -64,10 +68,10 @@ namespace QuantGen.Tests.Int8
                 {
                     int best = 0;
                     for (int c = 1; c < 10; c++) if (y[i * 10 + c] > y[i * 10 + best]) best = c;
-                    if (best == labels[start + i]) correct++;
+                    result[start - from + i] = best;
                 }
             }
-            return correct;
+            return result;
         }
 
         [Theory]
@@ -97,25 +101,45 @@ namespace QuantGen.Tests.Int8
             Assert.True(Math.Abs(a8 - a32) <= 0.3, $"static int8 {a8:F2}% vs float32 {a32:F2}%");
         }
 
+        /// <summary>
+        /// 4-bit weights round to nearest and, for the default groups of 32, with Optimize: top-1 against the labels (both within
+        /// 1 point of float32) and agreement with the float32 model's predictions on the held-out images, which tuning must raise.
+        /// </summary>
         [Theory]
-        [InlineData(32)]
-        [InlineData(0)]
-        public void Four_bit_weights_top1_on_images_500_to_9999(int groupSize)
+        [InlineData(32, true)]
+        [InlineData(0, false)]
+        public void Four_bit_weights_top1_on_images_500_to_9999_round_to_nearest_and_optimized(int groupSize, bool optimize)
         {
             var (images, labels) = Load();
             var bytes = File.ReadAllBytes(Corpus.Path_("fashion_mnist_cnn", "model.onnx"));
             var dims = new Dictionary<string, int> { ["batch_size"] = 100 };
             var calibration = CalibrationFolder(images, 0, 500);
             var f32 = new Checker(bytes, "fashion.onnx", null).Compile(dims);
-            var q4 = new Checker(bytes, "fashion.onnx", null, new CompileOptions { Precision = "Int8", Calibration = calibration, WeightBits = 4, GroupSize = groupSize }).Compile(dims);
+            var options = new CompileOptions { Precision = "Int8", Calibration = calibration, WeightBits = 4, GroupSize = groupSize };
+            var q4 = new Checker(bytes, "fashion.onnx", null, options).Compile(dims);
             Assert.Contains("4-bit weights", q4.Source);
+            Assert.DoesNotContain("tuned on calibration data", q4.Source);
             int n = 9500;
-            double a32 = 100.0 * Accuracy(f32, images, labels, 500, 10000, 100) / n;
-            double a4 = 100.0 * Accuracy(q4, images, labels, 500, 10000, 100) / n;
-            var line = $"float32 top-1 {a32:F2}%, 4-bit weights (group {groupSize}) round-to-nearest top-1 {a4:F2}% on images 500-9999 (calibrated on images 0-499)";
+            var p32 = Predictions(f32, images, 500, 10000, 100);
+            double Top1(int[] p) => 100.0 * p.Select((c, i) => c == labels[500 + i] ? 1 : 0).Sum() / n;
+            double Agreement(int[] p) => 100.0 * p.Select((c, i) => c == p32[i] ? 1 : 0).Sum() / n;
+            var p4 = Predictions(q4, images, 500, 10000, 100);
+            double a32 = Top1(p32), a4 = Top1(p4), g4 = Agreement(p4);
+            var line = $"float32 top-1 {a32:F2}%; 4-bit weights (group {groupSize}) round-to-nearest top-1 {a4:F2}% (agrees with float32 on {g4:F2}%)";
+            var summary = q4.Report!.Headline + "\n";
+            if (optimize)
+            {
+                var tuned = new Checker(bytes, "fashion.onnx", null, options with { Optimize = true }).Compile(dims);
+                Assert.Contains("tuned on calibration data", tuned.Source);
+                var pt = Predictions(tuned, images, 500, 10000, 100);
+                double at = Top1(pt), gt = Agreement(pt);
+                line += $", Optimize top-1 {at:F2}% (agrees with float32 on {gt:F2}%)";
+                summary += tuned.Report!.Headline + "\n";
+                Assert.True(gt > g4 && Math.Abs(at - a32) <= 1.0, line);
+            }
+            line += " on images 500-9999 (calibrated on images 0-499)";
             _out.WriteLine(line);
-            _out.WriteLine(q4.Report!.Headline);
-            File.WriteAllText(Path.Combine(AppContext.BaseDirectory, $"fashion-4bit-g{groupSize}-summary.txt"), line + "\n" + q4.Report.Headline + "\n");
+            File.WriteAllText(Path.Combine(AppContext.BaseDirectory, $"fashion-4bit-g{groupSize}-summary.txt"), line + "\n" + summary);
             Assert.True(Math.Abs(a4 - a32) <= 3, line);
         }
     }
