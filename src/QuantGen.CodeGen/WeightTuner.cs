@@ -507,39 +507,30 @@ namespace QuantGen.CodeGen
             private static float Sigmoid(float x) => 1f / (1f + (float)Math.Exp(-x));
             private static float H(float v) => Math.Max(0f, Math.Min(1f, Sigmoid(v) * (Zeta - Gamma) + Gamma));
 
-            /// <summary>t[r, j] = sum_k d[r, k] X[k, j] for the Block rows of d (Block x Kp): one accumulator per row and lane, k in order.</summary>
-            private void MultiplyX(float[] x, float[] d, float[] t)
-            {
-                int width = Vector<float>.Count;
-                for (int j = 0; j < _np; j += width)
-                {
-                    Vector<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-                    for (int k = 0; k < _depth; k++)
-                    {
-                        var xv = new Vector<float>(x, k * _np + j);
-                        a0 += xv * d[k]; a1 += xv * d[_kp + k]; a2 += xv * d[2 * _kp + k]; a3 += xv * d[3 * _kp + k];
-                        a4 += xv * d[4 * _kp + k]; a5 += xv * d[5 * _kp + k]; a6 += xv * d[6 * _kp + k]; a7 += xv * d[7 * _kp + k];
-                    }
-                    a0.CopyTo(t, j); a1.CopyTo(t, _np + j); a2.CopyTo(t, 2 * _np + j); a3.CopyTo(t, 3 * _np + j);
-                    a4.CopyTo(t, 4 * _np + j); a5.CopyTo(t, 5 * _np + j); a6.CopyTo(t, 6 * _np + j); a7.CopyTo(t, 7 * _np + j);
-                }
-            }
+            /// <summary>t[r, j] = sum_k d[r, k] X[k, j] for the Block rows of d (Block x Kp).</summary>
+            private void MultiplyX(float[] x, float[] d, float[] t) => Combine(d, _kp, _depth, x, _np, t);
 
-            /// <summary>g[r, k] = sum_j t[r, j] Xq[k, j] (through Xq transposed): one accumulator per row and lane, j in order.</summary>
-            private void MultiplyXt(float[] t, float[] g)
+            /// <summary>g[r, k] = sum_j t[r, j] Xq[k, j] (through Xq transposed) for the Block rows of t (Block x Np).</summary>
+            private void MultiplyXt(float[] t, float[] g) => Combine(t, _np, _n, _xqt, _kp, g);
+
+            /// <summary>
+            /// output[r, c] = sum_i coef[r, i] m[i, c] for the Block rows (coef rows coefStride apart, m and output rows width apart,
+            /// width a multiple of 16): one accumulator per row and lane, i in order, so the result does not depend on the vector width.
+            /// </summary>
+            private static void Combine(float[] coef, int coefStride, int count, float[] m, int width, float[] output)
             {
-                int width = Vector<float>.Count;
-                for (int k = 0; k < _kp; k += width)
+                int lanes = Vector<float>.Count;
+                for (int c = 0; c < width; c += lanes)
                 {
                     Vector<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-                    for (int j = 0; j < _n; j++)
+                    for (int i = 0; i < count; i++)
                     {
-                        var xv = new Vector<float>(_xqt, j * _kp + k);
-                        a0 += xv * t[j]; a1 += xv * t[_np + j]; a2 += xv * t[2 * _np + j]; a3 += xv * t[3 * _np + j];
-                        a4 += xv * t[4 * _np + j]; a5 += xv * t[5 * _np + j]; a6 += xv * t[6 * _np + j]; a7 += xv * t[7 * _np + j];
+                        var mv = new Vector<float>(m, i * width + c);
+                        a0 += mv * coef[i]; a1 += mv * coef[coefStride + i]; a2 += mv * coef[2 * coefStride + i]; a3 += mv * coef[3 * coefStride + i];
+                        a4 += mv * coef[4 * coefStride + i]; a5 += mv * coef[5 * coefStride + i]; a6 += mv * coef[6 * coefStride + i]; a7 += mv * coef[7 * coefStride + i];
                     }
-                    a0.CopyTo(g, k); a1.CopyTo(g, _kp + k); a2.CopyTo(g, 2 * _kp + k); a3.CopyTo(g, 3 * _kp + k);
-                    a4.CopyTo(g, 4 * _kp + k); a5.CopyTo(g, 5 * _kp + k); a6.CopyTo(g, 6 * _kp + k); a7.CopyTo(g, 7 * _kp + k);
+                    a0.CopyTo(output, c); a1.CopyTo(output, width + c); a2.CopyTo(output, 2 * width + c); a3.CopyTo(output, 3 * width + c);
+                    a4.CopyTo(output, 4 * width + c); a5.CopyTo(output, 5 * width + c); a6.CopyTo(output, 6 * width + c); a7.CopyTo(output, 7 * width + c);
                 }
             }
         }

@@ -16,6 +16,14 @@ namespace QuantGen.Graph
         public static Dictionary<Value, TensorData> Run(Graph g, IOpRegistry ops, IReadOnlyList<TensorData> inputs, Action<Value, TensorData>? observe = null,
             Func<Node, Func<Value, TensorData>, TensorData[]?>? interpret = null)
         {
+            var values = Bind(g, inputs, observe);
+            RunGraph(g, ops, values, observe, interpret);
+            return values;
+        }
+
+        /// <summary>The graph's inputs bound to one sample's tensors (checked for count and size, reshaped to the input shapes).</summary>
+        private static Dictionary<Value, TensorData> Bind(Graph g, IReadOnlyList<TensorData> inputs, Action<Value, TensorData>? observe)
+        {
             if (inputs.Count != g.Inputs.Count) throw new ArgumentException($"the graph has {g.Inputs.Count} inputs, {inputs.Count} given");
             var values = new Dictionary<Value, TensorData>();
             for (int i = 0; i < inputs.Count; i++)
@@ -25,7 +33,6 @@ namespace QuantGen.Graph
                 values[g.Inputs[i]] = inputs[i].Reshaped(g.Inputs[i].Shape!);
                 observe?.Invoke(g.Inputs[i], values[g.Inputs[i]]);
             }
-            RunGraph(g, ops, values, observe, interpret);
             return values;
         }
 
@@ -38,14 +45,7 @@ namespace QuantGen.Graph
         public static List<Dictionary<Value, TensorData>> RunInLockstep(Graph g, IOpRegistry ops, IReadOnlyList<IReadOnlyList<TensorData>> samples,
             Func<Node, Func<Value, TensorData>, TensorData[]?>? interpret, Action<Node, IReadOnlyList<Func<Value, TensorData>>>? before)
         {
-            var all = new List<Dictionary<Value, TensorData>>();
-            foreach (var inputs in samples)
-            {
-                if (inputs.Count != g.Inputs.Count) throw new ArgumentException($"the graph has {g.Inputs.Count} inputs, {inputs.Count} given");
-                var values = new Dictionary<Value, TensorData>();
-                for (int i = 0; i < inputs.Count; i++) values[g.Inputs[i]] = inputs[i].Reshaped(g.Inputs[i].Shape!);
-                all.Add(values);
-            }
+            var all = samples.Select(inputs => Bind(g, inputs, null)).ToList();
             // The last top-level node that reads each value (a node with subgraphs reads what its subgraphs read).
             var lastUse = new Dictionary<Value, int>();
             for (int i = 0; i < g.Nodes.Count; i++)
