@@ -124,27 +124,8 @@ namespace QuantGen.Cli
         }
 
         /// <summary>Symbolic dimension values implied by a test set's input shapes.</summary>
-        public static Dictionary<string, int> BindDims(byte[] bytes, string fileName, IReadOnlyList<HostTensor> inputs)
-        {
-            var proto = OnnxModelReader.Parse(bytes, fileName);
-            var initializers = new HashSet<string>(proto.Graph.Initializer.Select(i => i.Name));
-            var graphInputs = proto.Graph.Input.Where(i => !initializers.Contains(i.Name)).ToList();
-            var dims = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (int i = 0; i < graphInputs.Count && i < inputs.Count; i++)
-            {
-                var shape = graphInputs[i].Type?.TensorType?.Shape;
-                if (shape == null) continue;
-                for (int d = 0; d < shape.Dim.Count && d < inputs[i].Shape.Length; d++)
-                {
-                    var dim = shape.Dim[d];
-                    if (dim.ValueCase == QuantGen.Onnx.Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue) continue;
-                    var name = dim.ValueCase == QuantGen.Onnx.Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam && dim.DimParam.Length > 0
-                        ? dim.DimParam : $"{graphInputs[i].Name}_dim{d}";
-                    dims[name] = inputs[i].Shape[d];
-                }
-            }
-            return dims;
-        }
+        public static Dictionary<string, int> BindDims(byte[] bytes, string fileName, IReadOnlyList<HostTensor> inputs) =>
+            ModelCompiler.BindDimensions(OnnxModelReader.Parse(bytes, fileName), inputs.Select(t => t.Shape).ToList());
 
         /// <summary>
         /// Runs one set and compares every output. Float32 (minCosine null): every element within the float tolerance.

@@ -91,21 +91,35 @@ namespace QuantGen.CodeGen
             var quant = QuantizationOptionsOf(options, modelFileName);
             var first = Prepare(proto, modelFileName, resolver, options, quant, diagnostics);
             IReadOnlyList<IReadOnlyList<TensorData>>? samples = null;
+            // Calibration samples by the sizes they bind the model's symbolic dimensions to: the first group at the compiled shape
+            // (perhaps empty), then one per other binding (clips of other lengths), each evaluated on the model prepared at its sizes.
+            var groups = new List<(IReadOnlyDictionary<string, int>? Dims, List<IReadOnlyList<TensorData>> Samples)>();
             if (!first.Qdq && quant.Precision == Precision.Int8 && !string.IsNullOrEmpty(options.Calibration))
-                samples = CalibrationData.Load(options.Calibration, first.Model.Graph.Inputs, options.CalibrationSamples);
+            {
+                samples = CalibrationData.Load(options.Calibration, first.Model.Graph.Inputs, options.CalibrationSamples, SymbolicAxes(proto));
+                groups = GroupByShape(proto, options, first.Model.Graph.Inputs, samples);
+            }
             if (quant.MaxError != null && (samples == null || samples.Count == 0 || first.Qdq || quant.Precision != Precision.Int8))
                 throw new QgException(DiagnosticIds.InvalidOption, $"{modelFileName}: MaxError=\"{quant.MaxError}\" needs Precision=\"Int8\", a float model (not QDQ) and calibration data (Calibration=\"folder\")");
-            // Calibrated ranges by value name: the budget search rebuilds the graph each round (the planner places boundaries in it).
+            Prepared PrepareAt(IReadOnlyDictionary<string, int> dims) =>
+                Prepare(proto, modelFileName, resolver, options with { Dimensions = dims }, quant, new List<QgDiagnostic>());
+            // Calibrated ranges by value name (the budget search rebuilds the graph each round: the planner places boundaries in it),
+            // the widest over the shape groups.
             Dictionary<string, (double Min, double Max)>? ranges = null;
             if (!first.Qdq && quant.Precision == Precision.Int8 && quant.Activations == ActivationMode.Static)
             {
-                var calibrated = Calibrator.Calibrate(first.Model.Graph, ops, samples!, quant);
+                ranges = new Dictionary<string, (double Min, double Max)>(StringComparer.Ordinal);
+                foreach (var (dims, group) in groups)
+                    foreach (var kv in Calibrator.Calibrate(dims == null ? first.Model.Graph : PrepareAt(dims).Model.Graph, ops, group, quant))
+                        ranges[kv.Key.Name] = ranges.TryGetValue(kv.Key.Name, out var r) ? (Math.Min(r.Min, kv.Value.Min), Math.Max(r.Max, kv.Value.Max)) : kv.Value;
                 diagnostics.Add(new QgDiagnostic(DiagnosticIds.InvalidOption, QgSeverity.Info,
-                    $"{modelFileName}: calibrated {calibrated.Count} tensors on {samples!.Count} samples ({quant.Method})"));
-                ranges = calibrated.ToDictionary(kv => kv.Key.Name, kv => kv.Value, StringComparer.Ordinal);
+                    $"{modelFileName}: calibrated {ranges.Count} tensors on {samples!.Count} samples ({quant.Method}" +
+                    (groups.Count > 1 ? $"; {groups.Count(g => g.Samples.Count > 0)} input shapes" : "") + ")"));
             }
             if (quant.Optimize && (samples == null || samples.Count == 0 || first.Qdq || quant.Precision != Precision.Int8))
                 throw new QgException(DiagnosticIds.InvalidOption, $"{modelFileName}: Optimize=\"true\" needs Precision=\"Int8\", a float model (not QDQ) and calibration data (Calibration=\"folder\")");
+            if (quant.Optimize && groups[0].Samples.Count == 0)
+                throw new QgException(DiagnosticIds.InvalidOption, $"{modelFileName}: Optimize=\"true\" tunes on calibration samples at the compiled shape, and none of the {samples!.Count} has it ({Shapes.Format(first.Model.Graph.Inputs[0].Shape)} for '{first.Model.Graph.Inputs[0].Name}')");
             var search = quant.MaxError != null ? new BudgetSearcher(quant.MaxError, modelFileName) : null;
             // Optimize: tuned layers by name, bits and layout, kept across the rounds of a budget search.
             var tunedCache = quant.Optimize ? new Dictionary<string, TunedWeights>() : null;
@@ -121,12 +135,25 @@ namespace QuantGen.CodeGen
                         .ToDictionary(kv => byName[kv.Key], kv => ActivationQuant.FromRange(kv.Value.Item1, kv.Value.Item2));
                 }
                 var decisions = QuantizationPlanner.Decide(current.Model.Graph, quant, activations);
+                // The samples at other shapes, on the model prepared and decided at their sizes with the same options.
+                List<ErrorAnalysis.Part> Parts()
+                {
+                    var parts = new List<ErrorAnalysis.Part> { new ErrorAnalysis.Part(current.Model.Graph, decisions, groups[0].Samples) };
+                    foreach (var (dims, group) in groups.Skip(1))
+                    {
+                        var at = PrepareAt(dims!);
+                        var acts = ranges == null ? at.Activations : ranges.Where(kv => at.Model.Graph.Values.ContainsKey(kv.Key))
+                            .ToDictionary(kv => at.Model.Graph.Values[kv.Key], kv => ActivationQuant.FromRange(kv.Value.Item1, kv.Value.Item2));
+                        parts.Add(new ErrorAnalysis.Part(at.Model.Graph, QuantizationPlanner.Decide(at.Model.Graph, quant, acts), group));
+                    }
+                    return parts;
+                }
                 if (tunedCache != null)
                 {
                     // Tune what this decision quantizes and the cache lacks, then decide again with the tuned weights on a fresh graph
                     // (deciding places boundaries in the graph).
                     var clock = System.Diagnostics.Stopwatch.StartNew();
-                    var tuned = WeightTuner.Tune(current.Model.Graph, ops, decisions, samples!, tunedCache);
+                    var tuned = WeightTuner.Tune(current.Model.Graph, ops, decisions, groups[0].Samples, tunedCache);
                     tuneSeconds += clock.Elapsed.TotalSeconds;
                     if (!SameKeys(tuned, quant.Tuned))
                     {
@@ -136,10 +163,9 @@ namespace QuantGen.CodeGen
                     }
                 }
                 // The error of the quantized model against the float model, on the calibration data (a QDQ model has no float model).
-                var errors = samples != null && samples.Count > 0 ? ErrorAnalysis.Measure(current.Model.Graph, ops, decisions, samples) : null;
-                var graph = current.Model.Graph;
-                var next = search?.Next(quant, decisions, errors!,
-                    layers => ErrorAnalysis.Sensitivity(graph, ops, decisions, samples!.Take(SensitivitySamples).ToList(), layers));
+                var measured = samples != null && samples.Count > 0 ? Parts() : null;
+                var errors = measured != null ? ErrorAnalysis.Measure(ops, measured) : null;
+                var next = search?.Next(quant, decisions, errors!, layers => ErrorAnalysis.Sensitivity(ops, First(measured!, SensitivitySamples), layers));
                 if (next == null)
                 {
                     if (current.Qdq) QdqModel.Simplify(current.Model.Graph);
@@ -158,6 +184,77 @@ namespace QuantGen.CodeGen
                 quant = next;
                 current = Prepare(proto, modelFileName, resolver, options, quant, new List<QgDiagnostic>());
             }
+        }
+
+        /// <summary>The parts cut down to their first <paramref name="count"/> samples in order (the first part stays, perhaps empty: it names the layers).</summary>
+        private static List<ErrorAnalysis.Part> First(List<ErrorAnalysis.Part> parts, int count)
+        {
+            var result = new List<ErrorAnalysis.Part>();
+            foreach (var p in parts)
+            {
+                int take = Math.Min(count, p.Samples.Count);
+                if (result.Count == 0 || take > 0) result.Add(p with { Samples = p.Samples.Take(take).ToList() });
+                count -= take;
+            }
+            return result;
+        }
+
+        /// <summary>Per graph input (initializers excluded, in order), which axes are symbolic (dim_param or unknown).</summary>
+        public static IReadOnlyList<bool[]> SymbolicAxes(QuantGen.Onnx.Proto.ModelProto proto) =>
+            GraphInputs(proto).Select(i => i.Type?.TensorType?.Shape?.Dim.Select(d =>
+                d.ValueCase != QuantGen.Onnx.Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue).ToArray() ?? Array.Empty<bool>()).ToList();
+
+        private static List<QuantGen.Onnx.Proto.ValueInfoProto> GraphInputs(QuantGen.Onnx.Proto.ModelProto proto)
+        {
+            var initializers = new HashSet<string>(proto.Graph.Initializer.Select(i => i.Name));
+            return proto.Graph.Input.Where(i => !initializers.Contains(i.Name)).ToList();
+        }
+
+        /// <summary>
+        /// The sizes input shapes bind the model's symbolic dimensions to: a dim_param by its name, an unnamed symbolic axis as
+        /// "input_dimK" (the names <c>Dimensions</c> takes).
+        /// </summary>
+        public static Dictionary<string, int> BindDimensions(QuantGen.Onnx.Proto.ModelProto proto, IReadOnlyList<int[]> shapes)
+        {
+            var graphInputs = GraphInputs(proto);
+            var dims = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < graphInputs.Count && i < shapes.Count; i++)
+            {
+                var shape = graphInputs[i].Type?.TensorType?.Shape;
+                if (shape == null) continue;
+                for (int d = 0; d < shape.Dim.Count && d < shapes[i].Length; d++)
+                {
+                    var dim = shape.Dim[d];
+                    if (dim.ValueCase == QuantGen.Onnx.Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue) continue;
+                    var name = dim.ValueCase == QuantGen.Onnx.Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam && dim.DimParam.Length > 0
+                        ? dim.DimParam : $"{graphInputs[i].Name}_dim{d}";
+                    dims[name] = shapes[i][d];
+                }
+            }
+            return dims;
+        }
+
+        /// <summary>Calibration samples grouped by input shapes: the compiled shape first (perhaps no samples), then each other in order of appearance.</summary>
+        private static List<(IReadOnlyDictionary<string, int>? Dims, List<IReadOnlyList<TensorData>> Samples)> GroupByShape(
+            QuantGen.Onnx.Proto.ModelProto proto, CompileOptions options, IReadOnlyList<Value> inputs, IReadOnlyList<IReadOnlyList<TensorData>> samples)
+        {
+            string Key(IEnumerable<int[]> shapes) => string.Join(";", shapes.Select(Shapes.Format));
+            var compiled = Key(inputs.Select(v => v.Shape!));
+            var groups = new List<(IReadOnlyDictionary<string, int>? Dims, List<IReadOnlyList<TensorData>> Samples)> { (null, new List<IReadOnlyList<TensorData>>()) };
+            var index = new Dictionary<string, int>(StringComparer.Ordinal) { [compiled] = 0 };
+            foreach (var sample in samples)
+            {
+                var key = Key(sample.Select(t => t.Shape));
+                if (!index.TryGetValue(key, out int at))
+                {
+                    var dims = options.Dimensions.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+                    foreach (var kv in BindDimensions(proto, sample.Select(t => t.Shape).ToList())) dims[kv.Key] = kv.Value;
+                    index[key] = at = groups.Count;
+                    groups.Add((dims, new List<IReadOnlyList<TensorData>>()));
+                }
+                groups[at].Samples.Add(sample);
+            }
+            return groups;
         }
 
         private static bool SameKeys(IReadOnlyDictionary<string, TunedWeights> a, IReadOnlyDictionary<string, TunedWeights> b) =>

@@ -12,7 +12,9 @@ namespace QuantGen.Graph.Quantization
     /// Calibration samples from a folder: either test_data_set_*/input_k.pb folders (one TensorProto per graph input, as in
     /// the ONNX backend-test layout) or .npy files (one per graph input, in name order, float32/float64/int64/int32/uint8).
     /// A tensor holding k times the model input's elements (e.g. a batch of images for a batch-1 model) is split into k
-    /// samples along its first axis.
+    /// samples along its first axis. A set whose tensors bind the model's symbolic dimensions (dim_param) to other sizes than
+    /// the compiled shape (an audio clip of another length) is one sample at its own shapes: the caller evaluates it on the
+    /// model prepared at those sizes.
     /// </summary>
     public static class CalibrationData
     {
@@ -24,7 +26,9 @@ namespace QuantGen.Graph.Quantization
             return sets.Concat(Directory.GetFiles(folder, "*.npy").OrderBy(f => f, StringComparer.Ordinal)).ToList();
         }
 
-        public static List<IReadOnlyList<TensorData>> Load(string folder, IReadOnlyList<Value> inputs, int maxSamples = int.MaxValue)
+        /// <param name="symbolic">Per graph input, which axes are symbolic in the model (null: none are).</param>
+        public static List<IReadOnlyList<TensorData>> Load(string folder, IReadOnlyList<Value> inputs, int maxSamples = int.MaxValue,
+            IReadOnlyList<bool[]>? symbolic = null)
         {
             if (!Directory.Exists(folder))
                 throw new QgException(DiagnosticIds.InvalidOption, $"calibration folder '{folder}' was not found");
@@ -44,6 +48,12 @@ namespace QuantGen.Graph.Quantization
             {
                 if (set.Count != inputs.Count)
                     throw new QgException(DiagnosticIds.InvalidOption, $"calibration data in '{folder}' has {set.Count} inputs, the model {inputs.Count}");
+                if (OwnShape(set, inputs, symbolic))
+                {
+                    if (samples.Count < maxSamples)
+                        samples.Add(inputs.Select((v, i) => set[i].Type == v.Type ? set[i] : set[i].CastTo(v.Type)).ToList());
+                    continue;
+                }
                 int count = -1;
                 for (int i = 0; i < inputs.Count; i++)
                 {
@@ -58,6 +68,30 @@ namespace QuantGen.Graph.Quantization
                     samples.Add(inputs.Select((v, i) => Slice(set[i], s, Shapes.Size(v.Shape!), v.Shape!, v.Type)).ToList());
             }
             return samples;
+        }
+
+        /// <summary>
+        /// Whether a set is one sample at its own shapes: every tensor has its input's rank, differs from the compiled shape only on
+        /// symbolic axes and at least one does, and the set is not a batch of compiled-shape samples (equal but for a first axis
+        /// that holds a multiple of the compiled one).
+        /// </summary>
+        private static bool OwnShape(IReadOnlyList<TensorData> set, IReadOnlyList<Value> inputs, IReadOnlyList<bool[]>? symbolic)
+        {
+            if (symbolic == null || symbolic.Count != inputs.Count || set.Count != inputs.Count) return false;
+            bool differs = false, batch = true;
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                int[] want = inputs[i].Shape!, have = set[i].Shape;
+                if (have.Length != want.Length || symbolic[i].Length != want.Length) return false;
+                for (int d = 0; d < want.Length; d++)
+                {
+                    if (have[d] == want[d]) continue;
+                    if (!symbolic[i][d] || have[d] <= 0) return false;
+                    differs = true;
+                    if (d > 0 || want[0] == 0 || have[0] % want[0] != 0) batch = false;
+                }
+            }
+            return differs && !batch;
         }
 
         private static int Index(string path)

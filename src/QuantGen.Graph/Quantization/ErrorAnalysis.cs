@@ -163,26 +163,27 @@ namespace QuantGen.Graph.Quantization
         /// head may ignore it). Costs one evaluation of the model per layer and sample.
         /// </summary>
         public static Dictionary<Node, double> Sensitivity(Graph g, IOpRegistry ops, QuantizationDecisions decisions,
-            IReadOnlyList<IReadOnlyList<TensorData>> samples, IReadOnlyList<Node> layers)
+            IReadOnlyList<IReadOnlyList<TensorData>> samples, IReadOnlyList<Node> layers) =>
+            Sensitivity(ops, new[] { new Part(g, decisions, samples) }, layers);
+
+        /// <summary>Sensitivity over samples at several shapes: <paramref name="layers"/> are the first part's nodes.</summary>
+        public static Dictionary<Node, double> Sensitivity(IOpRegistry ops, IReadOnlyList<Part> parts, IReadOnlyList<Node> layers)
         {
-            var sim = new Simulator(g, ops, decisions);
             var signal = new double[layers.Count];
             var noise = new double[layers.Count];
-            foreach (var sample in samples)
+            var keys = Keys(parts[0].Decisions.Layers.Select(l => l.Node).ToList());
+            foreach (var part in parts)
             {
-                var f = sim.RunFloat(sample);
-                for (int i = 0; i < layers.Count; i++)
+                var sim = new Simulator(part.Graph, ops, part.Decisions);
+                var nodes = Keys(part.Decisions.Layers.Select(l => l.Node).ToList()).ToDictionary(kv => kv.Value, kv => kv.Key);
+                foreach (var sample in part.Samples)
                 {
-                    var q = sim.RunOnly(sample, layers[i]);
-                    foreach (var o in g.Outputs)
+                    var f = sim.RunFloat(sample);
+                    for (int i = 0; i < layers.Count; i++)
                     {
-                        var (a, b) = (f[o], q[o]);
-                        if (!a.IsFloating) continue;
-                        for (int e = 0; e < a.Length; e++)
-                        {
-                            double ya = a.GetDouble(e), d = ya - b.GetDouble(e);
-                            signal[i] += ya * ya; noise[i] += d * d;
-                        }
+                        if (!nodes.TryGetValue(keys[layers[i]], out var layer)) continue;
+                        var q = sim.RunOnly(sample, layer);
+                        Accumulate(part.Graph, f, q, ref signal[i], ref noise[i]);
                     }
                 }
             }
@@ -191,56 +192,102 @@ namespace QuantGen.Graph.Quantization
             return result;
         }
 
-        public static ErrorMeasurements Measure(Graph g, IOpRegistry ops, QuantizationDecisions decisions, IReadOnlyList<IReadOnlyList<TensorData>> samples)
+        private static void Accumulate(Graph g, IReadOnlyDictionary<Value, TensorData> f, IReadOnlyDictionary<Value, TensorData> q, ref double signal, ref double noise)
         {
-            var clock = Stopwatch.StartNew();
-            var sim = new Simulator(g, ops, decisions);
-            var layers = decisions.Layers.Select(l => l.Node).ToList();
-            var acc = layers.ToDictionary(n => n, _ => new LayerAccumulator());
-            double sumSq = 0, maxAbs = 0, cosineSum = 0, minCosine = double.PositiveInfinity;
-            long elements = 0, topRows = 0, topAgree = 0;
-            bool hasTop = false;
-            foreach (var sample in samples)
+            foreach (var o in g.Outputs)
             {
-                var f = sim.RunFloat(sample);
-                var q = sim.RunInt8(sample);
-                foreach (var n in layers)
+                var (a, b) = (f[o], q[o]);
+                if (!a.IsFloating) continue;
+                for (int e = 0; e < a.Length; e++)
                 {
-                    if (!f.TryGetValue(n.Outputs[0], out var yf) || !q.TryGetValue(n.Outputs[0], out var yq)) continue; // an If branch not taken
-                    var yi = n.Quantization?.Precision == Precision.Int8 ? sim.QuantizedLayer(n, v => v.Constant ?? f[v]) : yf;
-                    var x = n.Inputs[0]!.Constant ?? f[n.Inputs[0]!];
-                    acc[n].Add(x, yf, yi, yq);
-                }
-                double dot = 0, na = 0, nb = 0, sampleMax = 0;
-                foreach (var o in g.Outputs)
-                {
-                    var (a, b) = (f[o], q[o]);
-                    if (!a.IsFloating) continue;
-                    for (int i = 0; i < a.Length; i++)
-                    {
-                        double ya = a.GetDouble(i), yb = b.GetDouble(i), d = ya - yb;
-                        sumSq += d * d; dot += ya * yb; na += ya * ya; nb += yb * yb;
-                        sampleMax = Math.Max(sampleMax, Math.Abs(d));
-                    }
-                    elements += a.Length;
-                }
-                maxAbs = Math.Max(maxAbs, sampleMax);
-                double cosine = na < 1e-24 || nb < 1e-24 ? (sampleMax <= 1e-4 ? 1 : 0) : dot / Math.Sqrt(na * nb);
-                cosineSum += cosine;
-                minCosine = Math.Min(minCosine, cosine);
-                var classes = g.Outputs.FirstOrDefault(o => f[o].IsFloating && o.Shape!.Length > 0 && o.Shape[o.Shape.Length - 1] >= 2);
-                if (classes != null)
-                {
-                    hasTop = true;
-                    var (a, b) = (f[classes], q[classes]);
-                    int c = classes.Shape![classes.Shape.Length - 1];
-                    for (int r = 0; r < a.Length / c; r++, topRows++)
-                        if (ArgMax(a, r * c, c) == ArgMax(b, r * c, c)) topAgree++;
+                    double ya = a.GetDouble(e), d = ya - b.GetDouble(e);
+                    signal += ya * ya; noise += d * d;
                 }
             }
-            var end = new EndToEndError(samples.Count, elements == 0 ? 0 : sumSq / elements, samples.Count == 0 ? 1 : cosineSum / samples.Count,
-                samples.Count == 0 ? 1 : minCosine, maxAbs, hasTop && topRows > 0 ? (double)topAgree / topRows : null, topRows);
-            return new ErrorMeasurements(acc.Where(kv => kv.Value.Count > 0).ToDictionary(kv => kv.Key, kv => kv.Value.Result()), end, clock.Elapsed.TotalSeconds);
+        }
+
+        /// <summary>
+        /// Calibration samples on one preparation of the model: the graph prepared at the samples' shapes (symbolic dimensions
+        /// bound to their sizes) and its decisions. Measurements over several parts match layers by node name.
+        /// </summary>
+        public sealed record Part(Graph Graph, QuantizationDecisions Decisions, IReadOnlyList<IReadOnlyList<TensorData>> Samples);
+
+        /// <summary>Each layer's key across preparations of one model: its name and how many layers before it have that name.</summary>
+        private static Dictionary<Node, string> Keys(IReadOnlyList<Node> layers)
+        {
+            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+            var keys = new Dictionary<Node, string>();
+            foreach (var n in layers)
+            {
+                seen[n.Name] = seen.TryGetValue(n.Name, out var c) ? c + 1 : 0;
+                keys[n] = n.Name + "#" + seen[n.Name];
+            }
+            return keys;
+        }
+
+        public static ErrorMeasurements Measure(Graph g, IOpRegistry ops, QuantizationDecisions decisions, IReadOnlyList<IReadOnlyList<TensorData>> samples) =>
+            Measure(ops, new[] { new Part(g, decisions, samples) });
+
+        /// <summary>Measures over samples at several shapes; the layers are reported by the first part's nodes.</summary>
+        public static ErrorMeasurements Measure(IOpRegistry ops, IReadOnlyList<Part> parts)
+        {
+            var clock = Stopwatch.StartNew();
+            var primary = Keys(parts[0].Decisions.Layers.Select(l => l.Node).ToList());
+            var acc = primary.Values.ToDictionary(k => k, _ => new LayerAccumulator(), StringComparer.Ordinal);
+            double sumSq = 0, maxAbs = 0, cosineSum = 0, minCosine = double.PositiveInfinity;
+            long elements = 0, topRows = 0, topAgree = 0;
+            int count = 0;
+            bool hasTop = false;
+            foreach (var (g, decisions, samples) in parts)
+            {
+                var sim = new Simulator(g, ops, decisions);
+                var layers = Keys(decisions.Layers.Select(l => l.Node).ToList());
+                foreach (var sample in samples)
+                {
+                    count++;
+                    var f = sim.RunFloat(sample);
+                    var q = sim.RunInt8(sample);
+                    foreach (var kv in layers)
+                    {
+                        var n = kv.Key;
+                        if (!acc.TryGetValue(kv.Value, out var layerAcc)) continue; // not a layer at the first part's shapes
+                        if (!f.TryGetValue(n.Outputs[0], out var yf) || !q.TryGetValue(n.Outputs[0], out var yq)) continue; // an If branch not taken
+                        var yi = n.Quantization?.Precision == Precision.Int8 ? sim.QuantizedLayer(n, v => v.Constant ?? f[v]) : yf;
+                        var x = n.Inputs[0]!.Constant ?? f[n.Inputs[0]!];
+                        layerAcc.Add(x, yf, yi, yq);
+                    }
+                    double dot = 0, na = 0, nb = 0, sampleMax = 0;
+                    foreach (var o in g.Outputs)
+                    {
+                        var (a, b) = (f[o], q[o]);
+                        if (!a.IsFloating) continue;
+                        for (int i = 0; i < a.Length; i++)
+                        {
+                            double ya = a.GetDouble(i), yb = b.GetDouble(i), d = ya - yb;
+                            sumSq += d * d; dot += ya * yb; na += ya * ya; nb += yb * yb;
+                            sampleMax = Math.Max(sampleMax, Math.Abs(d));
+                        }
+                        elements += a.Length;
+                    }
+                    maxAbs = Math.Max(maxAbs, sampleMax);
+                    double cosine = na < 1e-24 || nb < 1e-24 ? (sampleMax <= 1e-4 ? 1 : 0) : dot / Math.Sqrt(na * nb);
+                    cosineSum += cosine;
+                    minCosine = Math.Min(minCosine, cosine);
+                    var classes = g.Outputs.FirstOrDefault(o => f[o].IsFloating && o.Shape!.Length > 0 && o.Shape[o.Shape.Length - 1] >= 2);
+                    if (classes != null)
+                    {
+                        hasTop = true;
+                        var (a, b) = (f[classes], q[classes]);
+                        int c = classes.Shape![classes.Shape.Length - 1];
+                        for (int r = 0; r < a.Length / c; r++, topRows++)
+                            if (ArgMax(a, r * c, c) == ArgMax(b, r * c, c)) topAgree++;
+                    }
+                }
+            }
+            var end = new EndToEndError(count, elements == 0 ? 0 : sumSq / elements, count == 0 ? 1 : cosineSum / count,
+                count == 0 ? 1 : minCosine, maxAbs, hasTop && topRows > 0 ? (double)topAgree / topRows : null, topRows);
+            return new ErrorMeasurements(primary.Where(kv => acc[kv.Value].Count > 0).ToDictionary(kv => kv.Key, kv => acc[kv.Value].Result()), end,
+                clock.Elapsed.TotalSeconds);
         }
 
         private static int ArgMax(TensorData t, int start, int count)

@@ -197,6 +197,57 @@ namespace QuantGen.Tests.Int8
             Assert.Contains("\"met\": true", report.ToJson());
         }
 
+        /// <summary>
+        /// The acceptance case of per-shape calibration: the budget is searched on clips 0-4 (two lengths; each measured on the
+        /// model prepared at its own length), and the layers it keeps in float hold cosine >= 0.99 to float on all 21 clips
+        /// (9 lengths), each length compiled with those layers excluded.
+        /// </summary>
+        [Fact]
+        public void MaxError_calibrated_on_five_clips_at_their_own_lengths_holds_cosine_0_99_on_all_21_clips()
+        {
+            var dir = Corpus.Path_("openwakeword", "melspectrogram");
+            var calibration = Directory.CreateTempSubdirectory("qg-mel").FullName;
+            for (int i = 0; i < 5; i++)
+            {
+                var set = Directory.CreateDirectory(Path.Combine(calibration, $"test_data_set_{i}")).FullName;
+                File.Copy(Path.Combine(dir, $"test_data_set_{i}", "input_0.pb"), Path.Combine(set, "input_0.pb"));
+            }
+            var bytes = File.ReadAllBytes(Path.Combine(dir, "model.onnx"));
+            var sets = TestSet.ReadAll(dir);
+            Assert.Equal(21, sets.Count);
+            var first = Checker.BindDims(bytes, "melspectrogram.onnx", sets[0].Inputs);
+            var budget = new Checker(bytes, "melspectrogram.onnx", null, new CompileOptions
+            {
+                Precision = "Int8", Activations = "Dynamic", Calibration = calibration, MaxError = "cosine>=0.99",
+            }).Compile(first);
+            var report = budget.Report!;
+            _out.WriteLine(report.Headline);
+            Assert.Equal(5, report.EndToEnd!.Samples);
+            Assert.True(report.Budget!.Met);
+            Assert.True(report.EndToEnd.MinCosine >= 0.99, $"cosine {report.EndToEnd.MinCosine}");
+            var kept = report.Layers.Where(l => l.Precision == "float32" && l.Reason.Contains("kept in float32 by MaxError")).Select(l => l.Node).ToList();
+            Assert.NotEmpty(kept);
+            Assert.Contains(report.Layers, l => l.Precision == "int8");
+            var summary = Path.Combine(AppContext.BaseDirectory, "mel-budget-21.txt");
+            File.WriteAllText(summary, report.Headline + "\nkept in float32: " + string.Join(", ", kept) + "\n");
+            var lengths = new List<int>();
+            foreach (var group in sets.GroupBy(t => t.Inputs[0].Data.Length))
+            {
+                var model = new Checker(bytes, "melspectrogram.onnx", null, new CompileOptions
+                {
+                    Precision = "Int8", Activations = "Dynamic", Exclude = string.Join(";", kept),
+                }).Compile(Checker.BindDims(bytes, "melspectrogram.onnx", group.First().Inputs));
+                foreach (var set in group)
+                {
+                    var r = Checker.Evaluate(model, set, 0.99);
+                    File.AppendAllText(summary, $"{set.Name} {group.Key} samples: cosine {r.Cosine:F6}\n");
+                    Assert.True(r.Passed, $"{set.Name}: {r.Reason} cosine {r.Cosine}");
+                }
+                lengths.Add(group.Key);
+            }
+            Assert.True(lengths.Count >= 5, $"{lengths.Count} lengths");
+        }
+
         [Theory]
         [InlineData(false)]
         [InlineData(true)]
