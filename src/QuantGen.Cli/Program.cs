@@ -11,7 +11,7 @@ namespace QuantGen.Cli
 {
     public static class Program
     {
-        private const string Usage = @"quantgen: compile ONNX models to C# and check them
+        public const string Usage = @"quantgen: compile ONNX models to C# and check them
 
 usage:
   quantgen check <folder|model.onnx> [--precision float32|int8] [--data <folder>] [int8 options]
@@ -22,7 +22,7 @@ usage:
       every set passes.
       int8 options: --weights per-channel|per-tensor, --weight-bits 8|7|4, --group-size N (4-bit: 32; 0 per channel), --max-error 'cosine>=0.999'|'mse<=x'|'top1>=x%',
       --max-error-is-error true|false, --optimize true|false, --activations dynamic|static, --calibration <folder>,
-      --calibration-method minmax|percentile|mse|entropy, --percentile <p>, --calibration-samples <n>, --exclude <names;OpTypes>, --min-cosine <c>
+      --calibration-method minmax|percentile|mse|entropy, --calibration-percentile <p>, --calibration-samples <n>, --exclude <names;OpTypes>, --min-cosine <c>
   quantgen profile <folder|model.onnx> [--data <folder>] [--dims name=N,...] [--runs N] [--precision ...] [int8 options]
       Compiles the model with a timer after each op, warms it up, runs the first test set's inputs (their first
       samples when --dims binds smaller sizes) N times (default 300) and prints each op's mean time per call,
@@ -78,38 +78,16 @@ usage:
             return (positional, options);
         }
 
+        /// <summary>The &lt;QuantModel&gt; options from their flags (<see cref="QuantModelOptions"/>: the parser the build uses).</summary>
         private static CompileOptions QuantOptions(Dictionary<string, string> o)
         {
-            string Get(string key, string fallback) => o.TryGetValue(key, out var v) ? v.Replace("-", "") : fallback;
-            return new CompileOptions
-            {
-                Precision = PrecisionOption(o),
-                WeightGranularity = Get("--weights", "PerChannel"),
-                WeightBits = !o.TryGetValue("--weight-bits", out var bits) ? 8
-                    : int.TryParse(bits, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) ? b
-                    : throw new UsageException($"--weight-bits '{bits}' is not a number (8, 7 or 4)"),
-                GroupSize = !o.TryGetValue("--group-size", out var gsz) ? QuantizationOptions.DefaultGroupSize
-                    : int.TryParse(gsz, NumberStyles.Integer, CultureInfo.InvariantCulture, out var g) ? g
-                    : throw new UsageException($"--group-size '{gsz}' is not a number"),
-                Activations = Get("--activations", ""),
-                Calibration = o.TryGetValue("--calibration", out var c) ? Path.GetFullPath(c) : "",
-                CalibrationMethod = Get("--calibration-method", "MinMax"),
-                CalibrationPercentile = o.TryGetValue("--percentile", out var p) ? double.Parse(p, CultureInfo.InvariantCulture) : 99.99,
-                CalibrationSamples = o.TryGetValue("--calibration-samples", out var cs) ? int.Parse(cs, CultureInfo.InvariantCulture) : 1000,
-                Exclude = o.TryGetValue("--exclude", out var ex) ? ex : "",
-                MaxError = o.TryGetValue("--max-error", out var me) ? me : "",
-                MaxErrorIsError = o.TryGetValue("--max-error-is-error", out var mie) && bool.Parse(mie),
-                Optimize = o.TryGetValue("--optimize", out var opt) && bool.Parse(opt),
-            };
+            var flags = QuantModelOptions.All.ToDictionary(x => x.Key, x => x.Flag, StringComparer.Ordinal);
+            var errors = new List<string>();
+            var options = QuantModelOptions.Parse(new CompileOptions(), key => o.TryGetValue(flags[key], out var v) ? v : "", errors);
+            if (errors.Count > 0)
+                throw new UsageException(string.Join("; ", errors) + " (" + string.Join(", ", QuantModelOptions.All.Select(x => $"{x.Flag} sets {x.Metadata}")) + ")");
+            return options.Calibration.Length > 0 ? options with { Calibration = Path.GetFullPath(options.Calibration) } : options;
         }
-
-        private static string PrecisionOption(Dictionary<string, string> o) =>
-            (o.TryGetValue("--precision", out var p) ? p : "float32").ToLowerInvariant() switch
-            {
-                "float32" => "Float32",
-                "int8" => "Int8",
-                var x => throw new UsageException($"unknown precision '{x}' (float32 or int8)"),
-            };
 
         private static int Check(string[] args)
         {
@@ -117,12 +95,13 @@ usage:
             if (target == null) throw new UsageException("check needs a folder or a model file");
             string modelPath = File.Exists(target) ? target : FindModel(target);
             string dataFolder = o.TryGetValue("--data", out var d) ? d : Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
-            var precision = PrecisionOption(o);
+            var options = QuantOptions(o);
+            var precision = options.Precision;
             var bytes = File.ReadAllBytes(modelPath);
             var sets = TestSet.ReadAll(dataFolder);
             Console.WriteLine($"model {Path.GetFileName(modelPath)} ({bytes.Length} bytes), {sets.Count} test sets in {dataFolder}, precision {precision.ToLowerInvariant()}");
             if (sets.Count == 0) { Console.WriteLine("0 passed, 0 failed"); return 1; }
-            var checker = new Checker(bytes, Path.GetFileName(modelPath), OnnxModelReader.FolderResolver(Path.GetDirectoryName(Path.GetFullPath(modelPath))!), QuantOptions(o));
+            var checker = new Checker(bytes, Path.GetFileName(modelPath), OnnxModelReader.FolderResolver(Path.GetDirectoryName(Path.GetFullPath(modelPath))!), options);
             double? minCosine = precision == "Float32" ? null : o.TryGetValue("--min-cosine", out var mc) ? double.Parse(mc, CultureInfo.InvariantCulture) : 0.99;
             var compiled = new Dictionary<string, Checker.Compiled>(StringComparer.Ordinal);
             var failures = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -150,6 +129,13 @@ usage:
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"  compiled{(key.Length > 0 ? " for " + key : "")}: generate {model.GenerateSeconds:F2} s, Roslyn {model.CompileSeconds:F2} s, {model.Source.Length / 1024} KiB of C#, workspace {model.Plan.WorkspaceBytes} bytes"));
                         foreach (var diag in model.Diagnostics.Where(x => x.Severity != QgSeverity.Info)) Console.WriteLine("  " + diag);
+                        if (model.Report is QuantizationReport report)
+                        {
+                            // The build's report headline, and the layers an accuracy budget moved off the requested precision.
+                            Console.WriteLine("  report: " + report.Headline);
+                            foreach (var l in report.Layers.Where(l => l.Reason.Contains("by MaxError")))
+                                Console.WriteLine($"    {l.Node} ({l.OpType}): {l.Precision}, {l.Reason}");
+                        }
                     }
                     catch (CheckException e)
                     {
@@ -185,19 +171,7 @@ usage:
             return model ?? throw new UsageException($"no model.onnx (or single .onnx file) in '{folder}'");
         }
 
-        private static Dictionary<string, int> DimsOption(Dictionary<string, string> o)
-        {
-            var dims = new Dictionary<string, int>(StringComparer.Ordinal);
-            if (o.TryGetValue("--dims", out var ds))
-                foreach (var kv in ds.Split(',', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    var parts = kv.Split('=');
-                    if (parts.Length != 2 || !int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v <= 0)
-                        throw new UsageException($"--dims entry '{kv}' is not name=N");
-                    dims[parts[0].Trim()] = v;
-                }
-            return dims;
-        }
+        private static Dictionary<string, int> DimsOption(Dictionary<string, string> o) => new Dictionary<string, int>(QuantOptions(o).Dimensions, StringComparer.Ordinal);
 
         private static int Profile(string[] args)
         {

@@ -36,19 +36,22 @@ namespace QuantGen.Generator
         EquatableArray<DiagnosticInfo> Errors)
     {
         /// <summary>Int8 options (see build/QuantGen.targets); the calibration hash makes edited calibration data regenerate.</summary>
-        public string WeightGranularity { get; init; } = "";
-        public int WeightBits { get; init; } = 8;
-        public int GroupSize { get; init; } = QuantizationOptions.DefaultGroupSize;
-        public string Activations { get; init; } = "";
-        public string Calibration { get; init; } = "";
+        public string WeightGranularity { get; init; } = Defaults.WeightGranularity;
+        public int WeightBits { get; init; } = Defaults.WeightBits;
+        public int GroupSize { get; init; } = Defaults.GroupSize;
+        public string Activations { get; init; } = Defaults.Activations;
+        public string Calibration { get; init; } = Defaults.Calibration;
         public string CalibrationHash { get; init; } = "";
-        public string CalibrationMethod { get; init; } = "";
-        public double CalibrationPercentile { get; init; } = 99.99;
-        public int CalibrationSamples { get; init; } = 1000;
-        public string Exclude { get; init; } = "";
-        public string MaxError { get; init; } = "";
-        public bool MaxErrorIsError { get; init; }
-        public bool Optimize { get; init; }
+        public string CalibrationMethod { get; init; } = Defaults.CalibrationMethod;
+        public double CalibrationPercentile { get; init; } = Defaults.CalibrationPercentile;
+        public int CalibrationSamples { get; init; } = Defaults.CalibrationSamples;
+        public string Exclude { get; init; } = Defaults.Exclude;
+        public string MaxError { get; init; } = Defaults.MaxError;
+        public bool MaxErrorIsError { get; init; } = Defaults.MaxErrorIsError;
+        public bool Optimize { get; init; } = Defaults.Optimize;
+
+        /// <summary>The defaults: <see cref="CompileOptions"/>'s.</summary>
+        private static readonly CompileOptions Defaults = new CompileOptions();
 
         /// <summary>The file extension of model manifests among the AdditionalFiles.</summary>
         public const string ManifestExtension = ".quantmodel";
@@ -68,12 +71,12 @@ namespace QuantGen.Generator
             Precision = Precision,
             Accessibility = Accessibility,
             Dimensions = Dimensions.ToDictionary(d => d.Name, d => d.Value, StringComparer.Ordinal),
-            WeightGranularity = WeightGranularity.Length == 0 ? "PerChannel" : WeightGranularity,
+            WeightGranularity = WeightGranularity,
             WeightBits = WeightBits,
             GroupSize = GroupSize,
             Activations = Activations,
             Calibration = Calibration,
-            CalibrationMethod = CalibrationMethod.Length == 0 ? "MinMax" : CalibrationMethod,
+            CalibrationMethod = CalibrationMethod,
             CalibrationPercentile = CalibrationPercentile,
             CalibrationSamples = CalibrationSamples,
             Exclude = Exclude,
@@ -82,12 +85,13 @@ namespace QuantGen.Generator
             Optimize = Optimize,
         };
 
-        /// <summary>Every key a manifest may hold: exactly the lines build/QuantGen.targets writes (a test compares the two).</summary>
+        /// <summary>
+        /// Every key a manifest may hold: exactly the lines build/QuantGen.targets writes (a test compares the two): the item's
+        /// identity, then every option <see cref="QuantModelOptions"/> parses.
+        /// </summary>
         public static readonly string[] Keys =
-        {
-            "format", "item", "path", "sha256", "class", "namespace", "precision", "accessibility", "dimensions", "weights", "weightBits", "groupSize",
-            "activations", "calibration", "calibrationHash", "calibrationMethod", "calibrationPercentile", "calibrationSamples", "exclude", "maxError", "maxErrorIsError", "optimize",
-        };
+            new[] { "format", "item", "path", "sha256", "class", "namespace", "accessibility", "calibrationHash" }
+                .Concat(QuantModelOptions.All.Select(o => o.Key)).ToArray();
 
         public static ModelRequest Parse(string manifestPath, string text)
         {
@@ -122,69 +126,33 @@ namespace QuantGen.Generator
             if (ns.StartsWith("global::", StringComparison.Ordinal)) ns = ns.Substring("global::".Length);
             if (ns.Length > 0 && !ns.Split('.').All(IsIdentifier)) Invalid($"Namespace '{ns}' is not a valid C# namespace");
 
-            var precision = Get("precision");
-            if (precision.Length == 0 || precision.Equals("Float32", StringComparison.OrdinalIgnoreCase)) precision = "Float32";
-            else if (precision.Equals("Int8", StringComparison.OrdinalIgnoreCase)) precision = "Int8";
-            else Invalid($"Precision '{precision}' is not Float32 or Int8");
-
             var accessibility = Get("accessibility");
             if (accessibility.Length == 0) accessibility = "public";
             accessibility = accessibility.ToLowerInvariant();
             if (accessibility != "public" && accessibility != "internal") Invalid($"Accessibility '{Get("accessibility")}' is not public or internal");
 
-            var dims = new List<DimensionBinding>();
-            foreach (var entry in Get("dimensions").Split(new[] { ',', ';' }, StringSplitOptions.RemoveEmptyEntries))
-            {
-                var parts = entry.Split('=');
-                if (parts.Length == 2 && parts[0].Trim().Length > 0
-                    && int.TryParse(parts[1].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0)
-                {
-                    var name = parts[0].Trim();
-                    if (dims.Any(d => d.Name == name)) Invalid($"Dimensions binds '{name}' twice");
-                    else dims.Add(new DimensionBinding(name, value));
-                }
-                else Invalid($"Dimensions entry '{entry.Trim()}' is not name=N with N > 0");
-            }
+            var messages = new List<string>();
+            var options = QuantModelOptions.Parse(new CompileOptions(), Get, messages);
+            foreach (var m in messages) Invalid(m);
+            var dims = options.Dimensions.Select(kv => new DimensionBinding(kv.Key, kv.Value)).ToList();
             dims.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
 
-            double percentile = 99.99;
-            if (Get("calibrationPercentile").Length > 0 && !double.TryParse(Get("calibrationPercentile"), NumberStyles.Float, CultureInfo.InvariantCulture, out percentile))
-                Invalid($"CalibrationPercentile '{Get("calibrationPercentile")}' is not a number");
-            int samples = 1000;
-            if (Get("calibrationSamples").Length > 0 && !(int.TryParse(Get("calibrationSamples"), NumberStyles.Integer, CultureInfo.InvariantCulture, out samples) && samples > 0))
-                Invalid($"CalibrationSamples '{Get("calibrationSamples")}' is not a positive integer");
-            int weightBits = 8;
-            if (Get("weightBits").Length > 0 && !(int.TryParse(Get("weightBits"), NumberStyles.Integer, CultureInfo.InvariantCulture, out weightBits) && weightBits is 4 or 7 or 8))
-                Invalid($"WeightBits '{Get("weightBits")}' is not 8, 7 or 4");
-            bool maxErrorIsError = false;
-            if (Get("maxErrorIsError").Length > 0 && !bool.TryParse(Get("maxErrorIsError"), out maxErrorIsError))
-                Invalid($"MaxErrorIsError '{Get("maxErrorIsError")}' is not true or false");
-            bool optimize = false;
-            if (Get("optimize").Length > 0 && !bool.TryParse(Get("optimize"), out optimize))
-                Invalid($"Optimize '{Get("optimize")}' is not true or false");
-            if (Get("maxError").Length > 0 && AccuracyBudget.Parse(Get("maxError"), out var budgetError) == null) Invalid(budgetError!);
-            int groupSize = QuantizationOptions.DefaultGroupSize;
-            if (Get("groupSize").Length > 0 && !(int.TryParse(Get("groupSize"), NumberStyles.Integer, CultureInfo.InvariantCulture, out groupSize) && QuantizationOptions.IsValidGroupSize(groupSize)))
-                Invalid($"GroupSize '{Get("groupSize")}' is not 0 or a positive multiple of 4");
-            if (precision != "Int8" && (Get("calibration").Length > 0 || Get("activations").Length > 0 || Get("weights").Length > 0 || Get("weightBits").Length > 0 || Get("groupSize").Length > 0 || Get("exclude").Length > 0 || Get("maxError").Length > 0 || optimize))
-                Invalid("WeightGranularity, WeightBits, GroupSize, Activations, Calibration, Exclude, MaxError and Optimize apply to Precision=\"Int8\" only");
-
-            return new ModelRequest(manifestPath, item, path, Get("sha256").ToLowerInvariant(), className, ns, precision, accessibility,
+            return new ModelRequest(manifestPath, item, path, Get("sha256").ToLowerInvariant(), className, ns, options.Precision, accessibility,
                 EquatableArray.From(dims), EquatableArray.From(errors))
             {
-                WeightGranularity = Get("weights"),
-                WeightBits = weightBits,
-                GroupSize = groupSize,
-                Activations = Get("activations"),
-                Calibration = Get("calibration"),
+                WeightGranularity = options.WeightGranularity,
+                WeightBits = options.WeightBits,
+                GroupSize = options.GroupSize,
+                Activations = options.Activations,
+                Calibration = options.Calibration,
                 CalibrationHash = Get("calibrationHash"),
-                CalibrationMethod = Get("calibrationMethod"),
-                CalibrationPercentile = percentile,
-                CalibrationSamples = samples,
-                Exclude = Get("exclude"),
-                MaxError = Get("maxError"),
-                MaxErrorIsError = maxErrorIsError,
-                Optimize = optimize,
+                CalibrationMethod = options.CalibrationMethod,
+                CalibrationPercentile = options.CalibrationPercentile,
+                CalibrationSamples = options.CalibrationSamples,
+                Exclude = options.Exclude,
+                MaxError = options.MaxError,
+                MaxErrorIsError = options.MaxErrorIsError,
+                Optimize = options.Optimize,
             };
         }
 

@@ -61,7 +61,7 @@ namespace QuantGen.Generator.Tests
         [InlineData("class=1Digits", "ClassName '1Digits'")]
         [InlineData("class=class", "ClassName 'class'")]
         [InlineData("namespace=My..Models", "Namespace 'My..Models'")]
-        [InlineData("precision=Float16", "Precision 'Float16'")]
+        [InlineData("precision=Float16", "Precision=\"Float16\" is not one of Float32, Int8")]
         [InlineData("accessibility=private", "Accessibility 'private'")]
         [InlineData("dimensions=batch_size=0", "Dimensions entry 'batch_size=0'")]
         [InlineData("dimensions=batch", "Dimensions entry 'batch'")]
@@ -147,6 +147,9 @@ namespace QuantGen.Generator.Tests
             var written = System.Text.RegularExpressions.Regex.Matches(targets, "_QuantGenManifestLine Include=\"([A-Za-z0-9]+)=")
                 .Select(m => m.Groups[1].Value).ToList();
             Assert.Equal(ModelRequest.Keys.OrderBy(k => k, StringComparer.Ordinal), written.OrderBy(k => k, StringComparer.Ordinal));
+            // Each option's line carries the metadata of its name (Calibration as the targets' normalized full path).
+            foreach (var o in QuantGen.CodeGen.QuantModelOptions.All)
+                Assert.Matches($"_QuantGenManifestLine Include=\"{o.Key}=\\$\\(\\[MSBuild\\]::Escape\\('%\\(_QuantGenModel\\.(QuantGen)?{o.Metadata}\\)'\\)\\)\"", targets);
             // A key the generator does not know (a targets file of another version) is QG0007, not silently ignored.
             var d = Single(GeneratorHarness.RunOnce(GeneratorHarness.ManifestFile(GeneratorHarness.Manifest(TestPaths.MnistModel) + "futureOption=1\n")), "QG0007");
             Assert.Contains("unknown manifest key 'futureOption'", d.GetMessage());
