@@ -72,15 +72,56 @@ namespace QuantGen.Tests.Compiler
                 new[] { Tensor("sum", 1, 3, 4), Tensor("score", 1, 1, 1) }, inits, opset: 13);
         }
 
-        public static IEnumerable<object[]> Models() => new[] { new object[] { "TinyCnn" }, new object[] { "TwoInputsWithIf" } };
+        /// <summary>
+        /// Int8-sized layers (dot products >= 32 deep) in the chain the int8 planner keeps in uint8, as in a ResNet block:
+        /// Conv 8x4x3x3 + Relu, Conv 8x8x3x3, the residual Add + Relu, MaxPool 2x2, Conv 4x8x3x3, Flatten, Gemm 36 -> 3 (transB).
+        /// </summary>
+        public static ModelProto ResidualBlock()
+        {
+            var nodes = new[]
+            {
+                Node("Conv", "conv_a", new[] { "image", "wa", "ba" }, new[] { "ca" }, Ints("pads", 1, 1, 1, 1), Ints("kernel_shape", 3, 3)),
+                Node("Relu", "relu_a", new[] { "ca" }, new[] { "a" }),
+                Node("Conv", "conv_b", new[] { "a", "wb", "bb" }, new[] { "b" }, Ints("pads", 1, 1, 1, 1), Ints("kernel_shape", 3, 3)),
+                Node("Add", "residual", new[] { "a", "b" }, new[] { "s" }),
+                Node("Relu", "relu_s", new[] { "s" }, new[] { "r" }),
+                Node("MaxPool", "pool_r", new[] { "r" }, new[] { "pr" }, Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)),
+                Node("Conv", "conv_d", new[] { "pr", "wd", "bd" }, new[] { "d" }, Ints("pads", 1, 1, 1, 1), Ints("kernel_shape", 3, 3)),
+                Node("Flatten", "flatten", new[] { "d" }, new[] { "f" }),
+                Node("Gemm", "fc", new[] { "f", "wf", "bf" }, new[] { "logits" }, Int("transB", 1)),
+            };
+            var inits = new[]
+            {
+                FloatRaw("wa", Seq(8 * 4 * 9, 0.3f), 8, 4, 3, 3), FloatRaw("ba", Seq(8, 0.1f), 8),
+                FloatRaw("wb", Seq(8 * 8 * 9, 0.2f), 8, 8, 3, 3), FloatRaw("bb", Seq(8, 0.05f), 8),
+                FloatRaw("wd", Seq(4 * 8 * 9, 0.15f), 4, 8, 3, 3), FloatRaw("bd", Seq(4, 0.05f), 4),
+                FloatRaw("wf", Seq(3 * 36, 0.25f), 3, 36), FloatRaw("bf", new[] { 0f, 0.5f, -0.5f }, 3),
+            };
+            return Model(nodes, new[] { Tensor("image", 1, 1, 4, 6, 6) }, new[] { Tensor("logits", 1, 1, 3) }, inits, opset: 13);
+        }
 
-        private static ModelProto Get(string name) => name == "TinyCnn" ? TinyCnn() : TwoInputsWithIf();
+        /// <summary>Golden files: the float models, and the residual block in int8 (dynamic; static with calibrated activations; 4-bit and 7-bit weights).</summary>
+        public static IEnumerable<object[]> Models() => new[] { "TinyCnn", "TwoInputsWithIf", "ResidualInt8Dynamic", "ResidualInt8Static", "ResidualInt8Static4Bit", "ResidualInt8Static7Bit" }
+            .Select(n => new object[] { n });
+
+        private static ModelProto Get(string name) => name == "TinyCnn" ? TinyCnn() : name == "TwoInputsWithIf" ? TwoInputsWithIf() : ResidualBlock();
+
+        private static CompileOptions Options(string name)
+        {
+            var o = new CompileOptions { ClassName = name, Namespace = "Snapshots" };
+            if (!name.StartsWith("ResidualInt8", StringComparison.Ordinal)) return o;
+            o = o with { Precision = "Int8" };
+            if (name == "ResidualInt8Dynamic") return o;
+            // Eight deterministic calibration images in [-1, 1].
+            var calibration = Int8.FashionStaticTests.CalibrationFolder(Seq(8 * 4 * 36, 1f), new[] { 8, 4, 6, 6 });
+            return o with { Calibration = calibration, WeightBits = name.EndsWith("4Bit", StringComparison.Ordinal) ? 4 : name.EndsWith("7Bit", StringComparison.Ordinal) ? 7 : 8 };
+        }
 
         [Theory]
         [MemberData(nameof(Models))]
         public void Generated_code_matches_the_golden_file(string name)
         {
-            var r = ModelCompiler.Compile(Get(name).ToByteArray(), name + ".onnx", null, new CompileOptions { ClassName = name, Namespace = "Snapshots" });
+            var r = ModelCompiler.Compile(Get(name).ToByteArray(), name + ".onnx", null, Options(name));
             Assert.True(r.Success, string.Join("\n", r.Diagnostics));
             var path = Path.Combine(Corpus.RepoRoot, "tests", "QuantGen.Tests", "Snapshots", name + ".g.cs");
             if (Environment.GetEnvironmentVariable("QUANTGEN_UPDATE_SNAPSHOTS") == "1") File.WriteAllText(path, r.Source);
@@ -92,7 +133,7 @@ namespace QuantGen.Tests.Compiler
         [MemberData(nameof(Models))]
         public void Generated_code_compiles_without_warnings_at_the_highest_level(string name)
         {
-            var r = ModelCompiler.Compile(Get(name).ToByteArray(), name + ".onnx", null, new CompileOptions { ClassName = name, Namespace = "Snapshots" });
+            var r = ModelCompiler.Compile(Get(name).ToByteArray(), name + ".onnx", null, Options(name));
             var sources = new List<KeyValuePair<string, string>> { new("model.g.cs", r.Source!) };
             sources.AddRange(KernelLibrary.Emit(r.Kernels));
             var c = InMemoryCompiler.Compile("Snap" + name, sources);
