@@ -134,7 +134,7 @@ usage:
                             // The build's report headline, and the layers an accuracy budget moved off the requested precision.
                             Console.WriteLine("  report: " + report.Headline);
                             foreach (var l in report.Layers.Where(l => l.Reason.Contains("by MaxError")))
-                                Console.WriteLine($"    {l.Node} ({l.OpType}): {l.Precision}, {l.Reason}");
+                                Console.WriteLine($"    {l.Node} ({l.OpType}): {l.Reason}");
                         }
                     }
                     catch (CheckException e)
