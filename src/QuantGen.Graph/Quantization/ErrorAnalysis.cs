@@ -122,14 +122,36 @@ namespace QuantGen.Graph.Quantization
                 ReferenceEvaluator.Run(_g, _ops, sample, interpret: (n, get) =>
                     _inserted.Contains(n) ? new[] { get(n.Inputs[0]!) } : TouchesUInt8(n) ? Fold(n, Inputs(n, get)) : null);
 
-            /// <summary>Every value of the float model on one sample, except that one int8 layer runs quantized.</summary>
-            public Dictionary<Value, TensorData> RunOnly(IReadOnlyList<TensorData> sample, Node only) =>
-                ReferenceEvaluator.Run(_g, _ops, sample, interpret: (n, get) =>
+            /// <summary>
+            /// Every value of the float model on one sample, except that one int8 layer runs quantized. Given that sample's float
+            /// values (<see cref="RunFloat"/>), a node the layer cannot reach keeps its float outputs instead of being computed again.
+            /// </summary>
+            public Dictionary<Value, TensorData> RunOnly(IReadOnlyList<TensorData> sample, Node only, IReadOnlyDictionary<Value, TensorData>? floats = null)
+            {
+                var reached = floats == null ? null : Reached(only);
+                return ReferenceEvaluator.Run(_g, _ops, sample, interpret: (n, get) =>
                 {
+                    if (reached != null && !reached.Contains(n) && n.Outputs.All(floats!.ContainsKey))
+                        return n.Outputs.Select(o => floats![o]).ToArray();
                     if (_inserted.Contains(n)) return new[] { get(n.Inputs[0]!) };
                     if (n == only) return new[] { QuantizedLayer(n, get) };
                     return TouchesUInt8(n) ? Fold(n, Inputs(n, get)) : null;
                 });
+            }
+
+            /// <summary>The layer and the nodes that read what it writes, transitively; a node with subgraphs always counts (its branches may read any outer value).</summary>
+            private HashSet<Node> Reached(Node layer)
+            {
+                var reached = new HashSet<Node> { layer };
+                var values = new HashSet<Value>(layer.Outputs);
+                foreach (var n in _g.Nodes) // topological order
+                    if (n.Attributes.Values.Any(a => a.G != null || a.Kind == AttributeKind.Graphs) || n.Inputs.Any(v => v != null && values.Contains(v)))
+                    {
+                        reached.Add(n);
+                        values.UnionWith(n.Outputs);
+                    }
+                return reached;
+            }
 
             /// <summary>Every value of the int8 model on one sample (uint8 values hold the real numbers of their codes).</summary>
             public Dictionary<Value, TensorData> RunInt8(IReadOnlyList<TensorData> sample) =>
@@ -182,7 +204,7 @@ namespace QuantGen.Graph.Quantization
                     for (int i = 0; i < layers.Count; i++)
                     {
                         if (!nodes.TryGetValue(keys[layers[i]], out var layer)) continue;
-                        var q = sim.RunOnly(sample, layer);
+                        var q = sim.RunOnly(sample, layer, f);
                         Accumulate(part.Graph, f, q, ref signal[i], ref noise[i]);
                     }
                 }

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text.Json;
 using QuantGen.Cli;
 using QuantGen.CodeGen;
+using QuantGen.Graph.Quantization;
 
 namespace QuantGen.Tests.Int8
 {
@@ -246,6 +247,31 @@ namespace QuantGen.Tests.Int8
                 lengths.Add(group.Key);
             }
             Assert.True(lengths.Count >= 5, $"{lengths.Count} lengths");
+        }
+
+        /// <summary>The budget search's sensitivity runs: a layer quantized alone, with the float values it cannot reach reused, gives the same outputs as a full run.</summary>
+        [Fact]
+        public void A_layer_quantized_alone_reuses_the_float_values_it_cannot_reach_and_gives_the_same_outputs()
+        {
+            var dir = Corpus.Path_("mnist_cntk");
+            var plan = ModelCompiler.BuildPlan(File.ReadAllBytes(Path.Combine(dir, "model.onnx")), "mnist.onnx", null,
+                new CompileOptions { Precision = "Int8", Calibration = dir }, new List<QgDiagnostic>());
+            var g = plan.Model.Graph;
+            var decisions = plan.Quantization!;
+            var sim = new ErrorAnalysis.Simulator(g, OperatorRegistry.Default, decisions);
+            var layers = decisions.Layers.Where(l => l.Precision == Precision.Int8).ToList();
+            Assert.True(layers.Count >= 2);
+            foreach (var sample in CalibrationData.Load(dir, g.Inputs, 3))
+            {
+                var f = sim.RunFloat(sample);
+                foreach (var l in layers)
+                {
+                    var full = sim.RunOnly(sample, l.Node);
+                    var reused = sim.RunOnly(sample, l.Node, f);
+                    foreach (var o in g.Outputs) Assert.Equal(full[o].ToFloats(), reused[o].ToFloats());
+                    Assert.NotEqual(f[g.Outputs[0]].ToFloats(), reused[g.Outputs[0]].ToFloats());
+                }
+            }
         }
 
         [Theory]
