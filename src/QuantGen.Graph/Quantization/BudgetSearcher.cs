@@ -8,8 +8,9 @@ namespace QuantGen.Graph.Quantization
 {
     /// <summary>
     /// The MaxError search: after each measured round, if the budget is missed, the quantized layers whose quantization alone
-    /// costs the model's outputs the most (lowest end-to-end SQNR, <see cref="ErrorAnalysis.Sensitivity"/>, measured once on
-    /// the first calibration samples) move one step up the ladder of
+    /// costs the model's outputs the most at their current precision (lowest end-to-end SQNR, <see cref="ErrorAnalysis.Sensitivity"/>
+    /// on the first calibration samples, measured once per layer and weight bits: a layer raised to 8-bit is measured again
+    /// at 8-bit before it competes again) move one step up the ladder of
     /// precisions: 4-bit or 7-bit weights to 8-bit, 8-bit to float32. One layer per round for the first four rounds, then one
     /// more every four rounds, so large models converge in few rounds. The budget is unmet when the next step would leave no
     /// layer quantized, or after <see cref="MaxRounds"/> rounds; the layers that resisted are named. Deterministic: ties break by node name.
@@ -24,7 +25,8 @@ namespace QuantGen.Graph.Quantization
         private readonly Dictionary<string, LayerChoice> _choices = new Dictionary<string, LayerChoice>(StringComparer.Ordinal);
         private readonly List<string> _resisting = new List<string>();
         private readonly string _file;
-        private Dictionary<string, double>? _sensitivity;
+        /// <summary>End-to-end SQNR (dB) of each layer quantized alone, by node name and weight bits.</summary>
+        private readonly Dictionary<string, double> _sensitivity = new Dictionary<string, double>(StringComparer.Ordinal);
         private int _rounds;
         private bool _gaveUp;
 
@@ -33,7 +35,7 @@ namespace QuantGen.Graph.Quantization
         private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
         /// <summary>The options of the next round, or null when the search is over (met, or given up).</summary>
-        /// <param name="sensitivity">Measures the end-to-end SQNR of the given layers quantized one at a time (called in the first round).</param>
+        /// <param name="sensitivity">Measures the end-to-end SQNR of the given layers quantized one at a time (called for the layers not yet measured at their bits).</param>
         public QuantizationOptions? Next(QuantizationOptions options, QuantizationDecisions decisions, ErrorMeasurements errors,
             Func<IReadOnlyList<Node>, Dictionary<Node, double>> sensitivity)
         {
@@ -44,10 +46,12 @@ namespace QuantGen.Graph.Quantization
             if (_budget.IsMet(e)) return null;
             var quantized = decisions.Layers
                 .Where(q => q.Precision == Precision.Int8 && q.Add == null && (q.Weights != null || QuantizationPlanner.IsActivationMatMul(q.Node))).ToList();
-            if (_sensitivity == null)
-                _sensitivity = sensitivity(quantized.Select(q => q.Node).ToList()).ToDictionary(kv => kv.Key.Name, kv => kv.Value, StringComparer.Ordinal);
+            static string Key(LayerQuantization q) => q.Node.Name + "\n" + (q.Weights?.Bits ?? 8);
+            var unmeasured = quantized.Where(q => !_sensitivity.ContainsKey(Key(q))).ToDictionary(q => q.Node);
+            if (unmeasured.Count > 0)
+                foreach (var kv in sensitivity(unmeasured.Keys.ToList())) _sensitivity[Key(unmeasured[kv.Key])] = kv.Value;
             var candidates = quantized
-                .Select(q => (Layer: q, Sqnr: _sensitivity.TryGetValue(q.Node.Name, out var s) ? s : double.PositiveInfinity))
+                .Select(q => (Layer: q, Sqnr: _sensitivity.TryGetValue(Key(q), out var s) ? s : double.PositiveInfinity))
                 .OrderBy(x => x.Sqnr).ThenBy(x => x.Layer.Node.Name, StringComparer.Ordinal).ToList();
             int move = 1 + (_rounds - 1) / 4;
             var chosen = candidates.Take(move).ToList();
