@@ -171,8 +171,6 @@ usage:
             return model ?? throw new UsageException($"no model.onnx (or single .onnx file) in '{folder}'");
         }
 
-        private static Dictionary<string, int> DimsOption(Dictionary<string, string> o) => new Dictionary<string, int>(QuantOptions(o).Dimensions, StringComparer.Ordinal);
-
         private static int Profile(string[] args)
         {
             var (target, o) = Parse(args);
@@ -183,9 +181,8 @@ usage:
             var bytes = File.ReadAllBytes(modelPath);
             var sets = TestSet.ReadAll(dataFolder);
             if (sets.Count == 0) throw new UsageException($"no test_data_set_* in {dataFolder}");
-            var dims = DimsOption(o);
-            if (dims.Count == 0) dims = Checker.BindDims(bytes, Path.GetFileName(modelPath), sets[0].Inputs);
             var options = QuantOptions(o) with { Profile = true };
+            var dims = options.Dimensions.Count > 0 ? options.Dimensions : Checker.BindDims(bytes, Path.GetFileName(modelPath), sets[0].Inputs);
             var model = new Checker(bytes, Path.GetFileName(modelPath), OnnxModelReader.FolderResolver(Path.GetDirectoryName(Path.GetFullPath(modelPath))!), options)
                 .Compile(dims);
             var inputs = new List<Array>();
@@ -224,7 +221,6 @@ usage:
             var options = QuantOptions(o) with
             {
                 ClassName = o.TryGetValue("--class", out var c) ? c : Names.TypeName(Path.GetFileNameWithoutExtension(modelPath)),
-                Dimensions = DimsOption(o),
             };
             var result = ModelCompiler.Compile(bytes, Path.GetFileName(modelPath), OnnxModelReader.FolderResolver(Path.GetDirectoryName(Path.GetFullPath(modelPath))!), options);
             foreach (var diag in result.Diagnostics) Console.Error.WriteLine(diag);
@@ -244,12 +240,10 @@ usage:
             var (model, o) = Parse(args);
             if (model == null || !o.TryGetValue("-o", out var output)) throw new UsageException("generate needs <model.onnx> -o <file>");
             var bytes = File.ReadAllBytes(model);
-            var dims = DimsOption(o);
             var options = QuantOptions(o) with
             {
                 ClassName = o.TryGetValue("--class", out var c) ? c : Names.TypeName(Path.GetFileNameWithoutExtension(model)),
                 Namespace = o.TryGetValue("--namespace", out var ns) ? ns : "",
-                Dimensions = dims,
             };
             var result = ModelCompiler.Compile(bytes, Path.GetFileName(model), OnnxModelReader.FolderResolver(Path.GetDirectoryName(Path.GetFullPath(model))!), options);
             foreach (var diag in result.Diagnostics) Console.Error.WriteLine(diag);

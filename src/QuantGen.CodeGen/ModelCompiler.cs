@@ -120,6 +120,10 @@ namespace QuantGen.CodeGen
                 throw new QgException(DiagnosticIds.InvalidOption, $"{modelFileName}: Optimize=\"true\" needs Precision=\"Int8\", a float model (not QDQ) and calibration data (Calibration=\"folder\")");
             if (quant.Optimize && groups[0].Samples.Count == 0)
                 throw new QgException(DiagnosticIds.InvalidOption, $"{modelFileName}: Optimize=\"true\" tunes on calibration samples at the compiled shape, and none of the {samples!.Count} has it ({Shapes.Format(first.Model.Graph.Inputs[0].Shape)} for '{first.Model.Graph.Inputs[0].Name}')");
+            // The activation parameters a prepared graph is decided with: the calibrated ranges by value name, else its own (QDQ).
+            IReadOnlyDictionary<Value, ActivationQuant>? ActivationsOf(Prepared p) => ranges == null ? p.Activations
+                : ranges.Where(kv => p.Model.Graph.Values.ContainsKey(kv.Key))
+                    .ToDictionary(kv => p.Model.Graph.Values[kv.Key], kv => ActivationQuant.FromRange(kv.Value.Item1, kv.Value.Item2));
             var search = quant.MaxError != null ? new BudgetSearcher(quant.MaxError, modelFileName) : null;
             // Optimize: tuned layers by name, bits and layout, kept across the rounds of a budget search.
             var tunedCache = quant.Optimize ? new Dictionary<string, TunedWeights>() : null;
@@ -127,14 +131,7 @@ namespace QuantGen.CodeGen
             var current = first;
             while (true)
             {
-                var activations = current.Activations;
-                if (ranges != null)
-                {
-                    var byName = current.Model.Graph.Values;
-                    activations = ranges.Where(kv => byName.ContainsKey(kv.Key))
-                        .ToDictionary(kv => byName[kv.Key], kv => ActivationQuant.FromRange(kv.Value.Item1, kv.Value.Item2));
-                }
-                var decisions = QuantizationPlanner.Decide(current.Model.Graph, quant, activations);
+                var decisions = QuantizationPlanner.Decide(current.Model.Graph, quant, ActivationsOf(current));
                 // The samples at other shapes, on the model prepared and decided at their sizes with the same options.
                 List<ErrorAnalysis.Part> Parts()
                 {
@@ -142,9 +139,7 @@ namespace QuantGen.CodeGen
                     foreach (var (dims, group) in groups.Skip(1))
                     {
                         var at = PrepareAt(dims!);
-                        var acts = ranges == null ? at.Activations : ranges.Where(kv => at.Model.Graph.Values.ContainsKey(kv.Key))
-                            .ToDictionary(kv => at.Model.Graph.Values[kv.Key], kv => ActivationQuant.FromRange(kv.Value.Item1, kv.Value.Item2));
-                        parts.Add(new ErrorAnalysis.Part(at.Model.Graph, QuantizationPlanner.Decide(at.Model.Graph, quant, acts), group));
+                        parts.Add(new ErrorAnalysis.Part(at.Model.Graph, QuantizationPlanner.Decide(at.Model.Graph, quant, ActivationsOf(at)), group));
                     }
                     return parts;
                 }
@@ -321,9 +316,9 @@ namespace QuantGen.CodeGen
             var activations = Parse("Activations", o.Activations, hasCalibration ? ActivationMode.Static : ActivationMode.Dynamic);
             if (precision == Precision.Int8 && activations == ActivationMode.Static && !hasCalibration)
                 throw new QgException(DiagnosticIds.InvalidOption, $"{file}: Activations=\"Static\" needs calibration data (Calibration=\"folder\")");
-            if (!(o.CalibrationPercentile > 50 && o.CalibrationPercentile <= 100))
+            if (!QuantizationOptions.IsValidPercentile(o.CalibrationPercentile))
                 throw new QgException(DiagnosticIds.InvalidOption, $"{file}: CalibrationPercentile={o.CalibrationPercentile} must be in (50, 100]");
-            if (o.WeightBits is not (4 or 7 or 8))
+            if (!QuantizationOptions.IsValidWeightBits(o.WeightBits))
                 throw new QgException(DiagnosticIds.InvalidOption, $"{file}: WeightBits={o.WeightBits} must be 8, 7 or 4");
             if (!QuantizationOptions.IsValidGroupSize(o.GroupSize))
                 throw new QgException(DiagnosticIds.InvalidOption, $"{file}: GroupSize={o.GroupSize} must be 0 (per channel) or a positive multiple of 4");

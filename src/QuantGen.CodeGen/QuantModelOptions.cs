@@ -77,7 +77,7 @@ namespace QuantGen.CodeGen
             var precision = OneOf("precision", defaults.Precision, "Float32", "Int8");
             double percentile = defaults.CalibrationPercentile;
             if (Text("calibrationPercentile").Length > 0
-                && !(double.TryParse(Text("calibrationPercentile"), NumberStyles.Float, CultureInfo.InvariantCulture, out percentile) && percentile > 50 && percentile <= 100))
+                && !(double.TryParse(Text("calibrationPercentile"), NumberStyles.Float, CultureInfo.InvariantCulture, out percentile) && QuantizationOptions.IsValidPercentile(percentile)))
             {
                 Invalid("calibrationPercentile", "is not a number in (50, 100]");
                 percentile = defaults.CalibrationPercentile;
@@ -101,7 +101,7 @@ namespace QuantGen.CodeGen
                 Precision = precision,
                 Dimensions = dims.Count > 0 ? dims : options.Dimensions,
                 WeightGranularity = OneOf("weights", defaults.WeightGranularity, "PerChannel", "PerTensor"),
-                WeightBits = Int("weightBits", defaults.WeightBits, v => v is 4 or 7 or 8, "8, 7 or 4"),
+                WeightBits = Int("weightBits", defaults.WeightBits, QuantizationOptions.IsValidWeightBits, "8, 7 or 4"),
                 GroupSize = Int("groupSize", defaults.GroupSize, QuantizationOptions.IsValidGroupSize, "0 (per channel) or a positive multiple of 4"),
                 Activations = OneOf("activations", defaults.Activations, "Dynamic", "Static"),
                 Calibration = Text("calibration"),

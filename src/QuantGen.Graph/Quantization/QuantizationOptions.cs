@@ -29,6 +29,12 @@ namespace QuantGen.Graph.Quantization
 
         /// <summary>0 (per channel) or a positive multiple of 4 (the kernels' k-group).</summary>
         public static bool IsValidGroupSize(int groupSize) => groupSize == 0 || groupSize > 0 && groupSize % 4 == 0;
+
+        /// <summary>8 ([-127, 127]), 7 ([-63, 63]) or 4 ([-7, 7]).</summary>
+        public static bool IsValidWeightBits(int bits) => bits is 4 or 7 or 8;
+
+        /// <summary>The Percentile calibration method keeps a percentile in (50, 100].</summary>
+        public static bool IsValidPercentile(double percentile) => percentile > 50 && percentile <= 100;
         public ActivationMode Activations { get; init; } = ActivationMode.Dynamic;
         public CalibrationMethod Method { get; init; } = CalibrationMethod.MinMax;
         /// <summary>Percentile of |x| kept by <see cref="CalibrationMethod.Percentile"/> (default 99.99).</summary>
