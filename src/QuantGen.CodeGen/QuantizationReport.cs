@@ -43,6 +43,8 @@ namespace QuantGen.CodeGen
         public double Compression => StaticBytes == 0 ? 1 : (double)ModelBytes / StaticBytes;
         public long Int8Macs => Layers.Where(l => l.Precision == "int8").Sum(l => l.Macs);
         public long FloatMacs => Layers.Where(l => l.Precision != "int8").Sum(l => l.Macs);
+        /// <summary>MACs of the int8 layers with 4-bit weights (part of <see cref="Int8Macs"/>).</summary>
+        public long FourBitMacs => Layers.Where(l => l.Precision == "int8" && l.WeightBits == 4).Sum(l => l.Macs);
         /// <summary>The quantized model against the float model on the calibration data; null without calibration data.</summary>
         public EndToEndError? EndToEnd { get; }
         public double? MeasureSeconds { get; }
@@ -140,6 +142,10 @@ namespace QuantGen.CodeGen
             return F($"the int8 model's cosine to the float model on the calibration data is {e.MinCosine:F4} on its worst sample (mean {e.MeanCosine:F4}), under {DefaultMinCosine}; the layers with the largest quantization error are {string.Join(", ", worst)}; see the quantization report");
         }
 
+        /// <summary>What 4-bit weights cost in speed, as measured (README, "4-bit weights: speed"; tests/QuantGen.AotBench).</summary>
+        private const string FourBitSpeed = "Speed: the 4-bit kernel unpacks the weights on every call and adds each group's product in float, so a 4-bit layer runs " +
+            "slower than the same layer with 8-bit weights (whole models 1.1-1.8x the 8-bit time on an AVX2 host, README); 4-bit buys size, not speed";
+
         private static string Percent(long part, long whole) => whole == 0 ? "0%" : F($"{100.0 * part / whole:F1}%");
 
         public string ToMarkdown()
@@ -156,6 +162,8 @@ namespace QuantGen.CodeGen
             b.Append(F($"| MACs per call | {Macs(Int8Macs + FloatMacs)}: int8 {Macs(Int8Macs)} ({Percent(Int8Macs, Int8Macs + FloatMacs)}), float32 {Macs(FloatMacs)} |\n"));
             b.Append(F($"| weights | {Bytes(ModelBytes)} of initializers in the model, {Bytes(StaticBytes)} of generated static data: {Compression:F2}x smaller |\n"));
             b.Append(F($"| workspace | {Bytes(WorkspaceBytes)} |\n"));
+            if (FourBitMacs > 0)
+                b.Append(F($"| 4-bit weights | {Layers.Count(l => l.Precision == "int8" && l.WeightBits == 4)} layers, {Macs(FourBitMacs)} ({Percent(FourBitMacs, Int8Macs + FloatMacs)} of MACs): half the weight bytes of 8-bit. {FourBitSpeed} |\n"));
             if (EndToEnd is EndToEndError e)
             {
                 b.Append(F($"| end to end, {e.Samples} calibration samples | E = mean (y - y_hat)^2 = {e.Mse:G4}; cosine {e.MeanCosine:F6} mean, {e.MinCosine:F6} worst; max abs error {e.MaxAbs:G4}"));
@@ -202,7 +210,7 @@ namespace QuantGen.CodeGen
             j.Close('}');
             j.Key("totals"); j.Open('{');
             j.Prop("layers", Layers.Count); j.Prop("int8Layers", Layers.Count(l => l.Precision == "int8"));
-            j.Prop("int8Macs", Int8Macs); j.Prop("floatMacs", FloatMacs);
+            j.Prop("int8Macs", Int8Macs); j.Prop("fourBitMacs", FourBitMacs); j.Prop("floatMacs", FloatMacs);
             j.Prop("modelBytes", ModelBytes); j.Prop("staticBytes", StaticBytes); j.Prop("compression", Compression); j.Prop("workspaceBytes", WorkspaceBytes);
             j.Prop("optimizeSeconds", OptimizeSeconds);
             j.Close('}');

@@ -48,21 +48,26 @@ namespace QuantGen.AotBench
 
             var m1 = O(MnistF32.OutputLength); yield return ("mnist_cntk float32", () => MnistF32.Predict(mnist, m1), [m1]);
             var m2 = O(MnistInt8.OutputLength); yield return ("mnist_cntk int8", () => MnistInt8.Predict(mnist, m2), [m2]);
+            var m5 = O(MnistInt8W4.OutputLength); yield return ("mnist_cntk int8 4-bit", () => MnistInt8W4.Predict(mnist, m5), [m5]);
             var m3 = O(MnistInt8Static.OutputLength); yield return ("mnist_cntk int8 static", () => MnistInt8Static.Predict(mnist, m3), [m3]);
             var m4 = O(MnistQdq.OutputLength); yield return ("mnist_cntk int8 QDQ", () => MnistQdq.Predict(mnist, m4), [m4]);
             var f1 = O(FashionF32.OutputLength); var f1b = O(FashionF32.Output19Length);
             yield return ("fashion_mnist_cnn float32", () => FashionF32.Predict(fashion, f1, f1b), [f1, f1b]);
             var f2 = O(FashionInt8.OutputLength); var f2b = O(FashionInt8.Output19Length);
             yield return ("fashion_mnist_cnn int8", () => FashionInt8.Predict(fashion, f2, f2b), [f2, f2b]);
+            var f5 = O(FashionInt8W4.OutputLength); var f5b = O(FashionInt8W4.Output19Length);
+            yield return ("fashion_mnist_cnn int8 4-bit", () => FashionInt8W4.Predict(fashion, f5, f5b), [f5, f5b]);
             var f3 = O(FashionInt8Static.OutputLength); var f3b = O(FashionInt8Static.Output19Length);
             yield return ("fashion_mnist_cnn int8 static", () => FashionInt8Static.Predict(fashion, f3, f3b), [f3, f3b]);
             var f4 = O(FashionQdq.OutputLength); yield return ("fashion_mnist_cnn int8 QDQ", () => FashionQdq.Predict(fashion, f4), [f4]);
             var w1 = O(WakeEmbeddingF32.OutputLength); yield return ("openwakeword embedding float32", () => WakeEmbeddingF32.Predict(wake, w1), [w1]);
             var w2 = O(WakeEmbeddingInt8.OutputLength); yield return ("openwakeword embedding int8", () => WakeEmbeddingInt8.Predict(wake, w2), [w2]);
+            var w5 = O(WakeEmbeddingInt8W4.OutputLength); yield return ("openwakeword embedding int8 4-bit", () => WakeEmbeddingInt8W4.Predict(wake, w5), [w5]);
             var w3 = O(WakeEmbeddingInt8Static.OutputLength); yield return ("openwakeword embedding int8 static", () => WakeEmbeddingInt8Static.Predict(wake, w3), [w3]);
             var w4 = O(WakeEmbeddingQdq.OutputLength); yield return ("openwakeword embedding int8 QDQ", () => WakeEmbeddingQdq.Predict(wake, w4), [w4]);
             var r1 = O(ResNet18F32.OutputLength); yield return ("ResNet18 float32", () => ResNet18F32.Predict(photo, r1), [r1]);
             var r2 = O(ResNet18Int8.OutputLength); yield return ("ResNet18 int8", () => ResNet18Int8.Predict(photo, r2), [r2]);
+            var r5 = O(ResNet18Int8W4.OutputLength); yield return ("ResNet18 int8 4-bit", () => ResNet18Int8W4.Predict(photo, r5), [r5]);
             var r3 = O(ResNet18Int8Static.OutputLength); yield return ("ResNet18 int8 static", () => ResNet18Int8Static.Predict(photo, r3), [r3]);
             var r4 = O(ResNet18Qdq.OutputLength); yield return ("ResNet18 int8 QDQ", () => ResNet18Qdq.Predict(photo, r4), [r4]);
         }

@@ -44,15 +44,15 @@ namespace QuantGen.Benchmarks
             if (present.Count > 0)
             {
                 sb.AppendLine("Batch-1 latency, median microseconds per call (ratios are of medians: below 1 means the first is faster). ORT int8 is ONNX " +
-                    "Runtime on the QDQ models of ../shared/corpus/ort_int8; generated int8 static is calibrated, 8-bit weights (the package default).");
+                    "Runtime on the QDQ models of ../shared/corpus/ort_int8; generated int8 static is calibrated, 8-bit weights (the package default); 4-bit weights are in groups of 32, round to nearest.");
                 sb.AppendLine();
-                sb.AppendLine("| model | ORT float32 | ORT int8 (QDQ) | generated float32 | generated int8 from the QDQ model | generated int8 static | generated int8 dynamic | int8 dynamic, 7-bit weights | QDQ / ORT int8 | static / ORT int8 | float32 / ORT float32 | allocated per call (float32, QDQ, static) |");
-                sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+                sb.AppendLine("| model | ORT float32 | ORT int8 (QDQ) | generated float32 | generated int8 from the QDQ model | generated int8 static | generated int8 dynamic | int8 dynamic, 7-bit weights | int8 dynamic, 4-bit weights | 4-bit / 8-bit | QDQ / ORT int8 | static / ORT int8 | float32 / ORT float32 | allocated per call (float32, QDQ, static) |");
+                sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
                 foreach (var (type, name) in present)
                 {
                     double? ort = Median(type, "OnnxRuntime"), ortQ = Median(type, "OnnxRuntimeInt8"), f32 = Median(type, "Float32"), q8 = Median(type, "Int8"),
-                        q7 = Median(type, "Int8W7"), qs = Median(type, "Int8Static"), qq = Median(type, "Int8Qdq");
-                    sb.AppendLine(ci, $"| {name} | {Us(ort)} | {Us(ortQ)} | {Us(f32)} | {Us(qq)} | {Us(qs)} | {Us(q8)} | {Us(q7)} | {Ratio(qq, ortQ)} | {Ratio(qs, ortQ)} | {Ratio(f32, ort)} | " +
+                        q7 = Median(type, "Int8W7"), q4 = Median(type, "Int8W4"), qs = Median(type, "Int8Static"), qq = Median(type, "Int8Qdq");
+                    sb.AppendLine(ci, $"| {name} | {Us(ort)} | {Us(ortQ)} | {Us(f32)} | {Us(qq)} | {Us(qs)} | {Us(q8)} | {Us(q7)} | {Us(q4)} | {Ratio(q4, q8)} | {Ratio(qq, ortQ)} | {Ratio(qs, ortQ)} | {Ratio(f32, ort)} | " +
                         $"{Alloc(type, "Float32")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8Qdq")?.ToString(ci) ?? "?"} B, {Alloc(type, "Int8Static")?.ToString(ci) ?? "?"} B |");
                 }
                 sb.AppendLine();

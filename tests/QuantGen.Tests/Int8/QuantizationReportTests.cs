@@ -332,6 +332,12 @@ namespace QuantGen.Tests.Int8
             Assert.Contains("layer bias + bias correction", tuned.Source);
             Assert.Contains("Optimize", report.ToMarkdown());
             Assert.Contains("\"tuned\": {", report.ToJson());
+            // The 4-bit layers are counted, with what 4 bits cost in speed; the 8-bit build has no such row.
+            Assert.Equal(int8.Where(l => l.WeightBits == 4).Sum(l => l.Macs), report.FourBitMacs);
+            Assert.True(report.FourBitMacs > 0);
+            Assert.Contains("| 4-bit weights | ", report.ToMarkdown());
+            Assert.Contains("\"fourBitMacs\": " + report.FourBitMacs.ToString(System.Globalization.CultureInfo.InvariantCulture), report.ToJson());
+            Assert.DoesNotContain("| 4-bit weights | ", ModelCompiler.Compile(bytes, "mnist.onnx", null, options with { WeightBits = 8 }).Report!.ToMarkdown());
             var line = $"MNIST 4-bit: calibration E {nearest.Report!.EndToEnd!.Mse:G4} -> {report.EndToEnd!.Mse:G4}, cosine {nearest.Report.EndToEnd.MinCosine:F5} -> {report.EndToEnd.MinCosine:F5}";
             _out.WriteLine(line);
             Assert.True(report.EndToEnd.Mse < nearest.Report.EndToEnd.Mse, line);
