@@ -20,8 +20,9 @@ namespace QuantGen.Graph.Quantization
     /// <item>among the layers whose noise is at least a tenth of the largest (so every step removes a real part of the
     /// error), the one with the most noise per cost goes first.</item>
     /// </list>
-    /// One layer per round for the first four rounds, then one more every four rounds, so large models converge in few rounds. The budget is unmet when the next step would leave no
-    /// layer quantized, or after <see cref="MaxRounds"/> rounds; the layers that resisted are named. Deterministic: ties break by node name.
+    /// One layer per round for the first four rounds, then one more every four rounds, so large models converge in few rounds.
+    /// The budget is unmet when the next step would leave no layer quantized, or after <see cref="MaxRounds"/> rounds; the
+    /// layers that resisted are named. Deterministic: ties break by node name.
     /// </summary>
     public sealed class BudgetSearcher
     {
@@ -110,7 +111,7 @@ namespace QuantGen.Graph.Quantization
                 int bits = layer.Weights?.Bits ?? 8, next = bits < 8 ? 8 : 0;
                 string name = layer.Node.Name;
                 _choices[name] = new LayerChoice(next, next == 0
-                    ? F($"kept in float32 by MaxError {_budget}: end-to-end SQNR {sqnr:F1} dB when it alone is quantized, the most error per cost ({Share(cost)}) of the int8 layers at {_budget.Measured(e)}")
+                    ? F($"kept in float32 by MaxError {_budget}: end-to-end SQNR {sqnr:F1} dB when it alone is quantized, chosen for its error per cost (step cost {Share(cost)}) at {_budget.Measured(e)}")
                     : F($"raised from {bits}-bit to 8-bit weights by MaxError {_budget}: end-to-end SQNR {sqnr:F1} dB alone, step cost {Share(cost)}, at {_budget.Measured(e)}"));
                 _steps.Add(F($"round {_rounds}: {_budget.Measured(e)} misses {_budget}; '{name}' ({layer.Node.OpType}, end-to-end SQNR {sqnr:F1} dB alone, step cost {Share(cost)}) {(bits == 8 ? "int8" : bits + "-bit")} -> {(next == 0 ? "float32" : "8-bit")}"));
             }
