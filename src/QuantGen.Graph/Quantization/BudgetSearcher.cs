@@ -42,7 +42,7 @@ namespace QuantGen.Graph.Quantization
         private static string Share(double cost) => cost <= 0 ? "none: it saves more time than it adds bytes" : F($"{100 * cost:F2}% of size + time");
 
         private static long WeightCount(LayerQuantization q) =>
-            q.Weights?.Values.Length ?? (q.Node.Input(1)?.Constant is TensorData c ? c.Shape.Aggregate(1L, (a, d) => a * d) : 0);
+            q.Weights?.Values.Length ?? (q.Node.Input(1)?.Constant is TensorData c ? c.Length : 0);
 
         private readonly AccuracyBudget _budget;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
