@@ -51,6 +51,8 @@ usage:
                 };
             }
             catch (UsageException e) { return Fail(e.Message + "\n\n" + Usage); }
+            // A path that cannot be read or written (a missing model file, a folder without permission) is one line, not a stack trace.
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { return Fail($"quantgen {args[0]}: {e.Message}"); }
         }
 
         private static int Fail(string message)
@@ -248,6 +250,7 @@ usage:
             var result = ModelCompiler.Compile(bytes, Path.GetFileName(model), OnnxModelReader.FolderResolver(Path.GetDirectoryName(Path.GetFullPath(model))!), options);
             foreach (var diag in result.Diagnostics) Console.Error.WriteLine(diag);
             if (!result.Success) return 1;
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
             File.WriteAllText(output, result.Source);
             // One file per kernel (each starts with its own usings, so they cannot be concatenated), beside the output,
             // named like the generator's hint names: QuantGen.Kernels.<Name>.g.cs.

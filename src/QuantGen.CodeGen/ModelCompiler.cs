@@ -364,7 +364,7 @@ namespace QuantGen.CodeGen
                 if (report?.BudgetWarning() is string warning)
                     diagnostics.Add(new QgDiagnostic(DiagnosticIds.AccuracyBudget,
                         plan.Budget != null && plan.QuantizationOptions!.MaxErrorIsError ? QgSeverity.Error : QgSeverity.Warning, $"{modelFileName}: {warning}"));
-                return new CompileResult(source, emitter.Kernels.ToList(), diagnostics, plan, report);
+                return new CompileResult(source, emitter.Kernels.ToList(), Named(diagnostics, modelFileName), plan, report);
             }
             catch (QgException e)
             {
@@ -382,7 +382,14 @@ namespace QuantGen.CodeGen
             {
                 diagnostics.Add(new QgDiagnostic(DiagnosticIds.InternalError, QgSeverity.Error, $"{modelFileName}: internal error in QuantGen ({e.GetType().Name}: {e.Message})"));
             }
-            return new CompileResult(null, Array.Empty<string>(), diagnostics, null);
+            return new CompileResult(null, Array.Empty<string>(), Named(diagnostics, modelFileName), null);
         }
+
+        /// <summary>
+        /// Every diagnostic names the model file first: the phases below the boundary (an op's checks, the constant pool) know the
+        /// node but not the file, and in a project with several models the file is what the user needs first.
+        /// </summary>
+        internal static IReadOnlyList<QgDiagnostic> Named(IEnumerable<QgDiagnostic> diagnostics, string modelFileName) =>
+            diagnostics.Select(d => d.Message.StartsWith(modelFileName + ":", StringComparison.Ordinal) ? d : d with { Message = $"{modelFileName}: {d.Message}" }).ToList();
     }
 }

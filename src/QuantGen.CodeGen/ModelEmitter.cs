@@ -81,8 +81,17 @@ namespace QuantGen.CodeGen
             w.Open($"{_options.Accessibility} static partial class {_options.ClassName}");
 
             // Shapes and lengths.
-            for (int i = 0; i < _plan.Inputs.Count; i++) EmitShapeConstants(w, _plan.Inputs[i], "input", i, single ? "Input" : Names.Pascal(_plan.Inputs[i].Name, "Input" + i));
-            for (int i = 0; i < _plan.Outputs.Count; i++) EmitShapeConstants(w, _plan.Outputs[i], "output", i, single ? "Output" : Names.Pascal(_plan.Outputs[i].Name, "Output" + i));
+            // Member prefixes are unique: two ONNX names can give the same identifier, and a graph output may be a graph input
+            // (the output then gets "Output" in front of its name).
+            var prefixes = new HashSet<string>(StringComparer.Ordinal);
+            string Prefix(Value v, string kind, int i)
+            {
+                if (single) return kind;
+                var p = Names.Pascal(v.Name, kind + i);
+                return Names.Unique(prefixes.Contains(p) ? kind + p : p, prefixes);
+            }
+            for (int i = 0; i < _plan.Inputs.Count; i++) EmitShapeConstants(w, _plan.Inputs[i], "input", i, Prefix(_plan.Inputs[i], "Input", i));
+            for (int i = 0; i < _plan.Outputs.Count; i++) EmitShapeConstants(w, _plan.Outputs[i], "output", i, Prefix(_plan.Outputs[i], "Output", i));
             w.Line("/// <summary>Bytes of workspace one call needs (buffers are reused by liveness, planned at build time).</summary>");
             w.Line($"public const int WorkspaceBytes = {_plan.WorkspaceBytes};");
             w.Line();

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using Google.Protobuf;
 using QuantGen.Onnx.Proto;
 
@@ -50,22 +51,38 @@ namespace QuantGen.Onnx
             return norm;
         }
 
-        /// <summary>Reads the bytes of a tensor stored as external data.</summary>
+        /// <summary>
+        /// Reads the bytes of a tensor stored as external data. Its entries are validated as a unit before any file is touched:
+        /// the location (inside the model's folder), then offset and length (decimal integers, offset &gt;= 0, length &gt;= 0 when given),
+        /// each key at most once.
+        /// </summary>
         public static byte[] ReadExternal(TensorProto t, ExternalDataResolver? resolver)
         {
-            string? location = null; long offset = 0, length = -1;
+            string? location = null, offsetText = null, lengthText = null;
+            QgException Bad(string why) => new QgException(DiagnosticIds.ExternalData, $"tensor '{t.Name}': external data {why}");
             foreach (var kv in t.ExternalData)
             {
-                if (kv.Key == "location") location = kv.Value;
-                else if (kv.Key == "offset") offset = long.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture);
-                else if (kv.Key == "length") length = long.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture);
+                ref string? field = ref location;
+                if (kv.Key == "offset") field = ref offsetText;
+                else if (kv.Key == "length") field = ref lengthText;
+                else if (kv.Key != "location") continue; // checksum and unknown keys carry no location or range
+                if (field != null) throw Bad($"has '{kv.Key}' more than once");
+                field = kv.Value ?? "";
             }
-            if (location == null)
-                throw new QgException(DiagnosticIds.ExternalData, $"tensor '{t.Name}': external data without a location");
+            if (location == null) throw Bad("without a location");
             var rel = ValidateExternalLocation(location, t.Name);
+            long Number(string key, string? text, long absent)
+            {
+                if (text == null) return absent;
+                if (text.Length == 0 || text.Length > 19 || !text.All(c => c >= '0' && c <= '9')
+                    || !long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v))
+                    throw Bad($"{key} '{text}' is not a decimal number of bytes");
+                return v;
+            }
+            long offset = Number("offset", offsetText, 0), length = Number("length", lengthText, -1);
             var all = resolver?.Invoke(rel)
                 ?? throw new QgException(DiagnosticIds.ExternalData, $"tensor '{t.Name}': external data file '{rel}' was not found beside the model");
-            if (offset < 0 || offset > all.Length || (length >= 0 && offset + length > all.Length))
+            if (offset > all.Length || length > all.Length - offset)
                 throw new QgException(DiagnosticIds.ExternalData, $"tensor '{t.Name}': external data range [{offset}, +{length}) is outside '{rel}' ({all.Length} bytes)");
             long n = length >= 0 ? length : all.Length - offset;
             var r = new byte[n];

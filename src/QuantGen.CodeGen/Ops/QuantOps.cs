@@ -23,6 +23,30 @@ namespace QuantGen.CodeGen.Ops
             return (OpUtil.Prod(x.Take(axis)), count, OpUtil.Prod(x.Skip(axis + 1)));
         }
 
+        /// <summary>
+        /// Checks one (scale, zero point) pair at build time, so the generated code never indexes past a parameter: the scale
+        /// has one element or <paramref name="perAxis"/> (its per-axis count), and the zero point, when present (or required),
+        /// has the quantized operand's element type and as many elements as the scale (ONNX: the same shape).
+        /// </summary>
+        public static void CheckParameters(Node n, int scale, int zeroPoint, DataType quantized, string what, int perAxis = 1, bool zeroPointRequired = false)
+        {
+            var s = n.Input(scale) ?? throw new QgException(DiagnosticIds.InvalidModel, $"{n.Describe()}: {what}_scale (input {scale}) is required");
+            int count = Shapes.Size(s.Shape ?? throw new QgException(DiagnosticIds.ShapeInference, $"{n.Describe()}: the shape of {what}_scale is unknown"));
+            if (count != 1 && count != perAxis)
+                throw new QgException(DiagnosticIds.InvalidModel, $"{n.Describe()}: {what}_scale has {count} elements; expected 1{(perAxis != 1 ? $" or {perAxis}" : "")}");
+            var zp = n.Input(zeroPoint);
+            if (zp == null)
+            {
+                if (zeroPointRequired) throw new QgException(DiagnosticIds.InvalidModel, $"{n.Describe()}: {what}_zero_point (input {zeroPoint}) is required");
+                return;
+            }
+            if (zp.Type != quantized)
+                throw new QgException(DiagnosticIds.InvalidModel, $"{n.Describe()}: {what}_zero_point is {DataTypes.OnnxName(zp.Type)} but {what} is {DataTypes.OnnxName(quantized)}");
+            int zc = Shapes.Size(zp.Shape ?? throw new QgException(DiagnosticIds.ShapeInference, $"{n.Describe()}: the shape of {what}_zero_point is unknown"));
+            if (zc != count)
+                throw new QgException(DiagnosticIds.InvalidModel, $"{n.Describe()}: {what}_zero_point has {zc} elements but {what}_scale has {count}");
+        }
+
         public static string ZeroPointOrEmpty(EmitContext ctx, int input, DataType t) =>
             ctx.HasInput(input) ? ctx.In(input) : $"ReadOnlySpan<{DataTypes.CSharpName(t)}>.Empty";
     }
@@ -45,8 +69,8 @@ namespace QuantGen.CodeGen.Ops
             RequireTypes(n, 1, DataType.Float);
             var t = OutType(n);
             if (!QuantOpUtil.IsQuantType(t)) throw new QgException(DiagnosticIds.UnsupportedType, $"{n.Describe()}: output type {DataTypes.OnnxName(t)} is not supported (uint8, int8)");
-            if (n.Input(2) is Value zp && !Shapes.Same(zp.Shape, ShapeOf(n, 1))) throw Invalid(n, "scale and zero point shapes differ");
-            QuantOpUtil.Layout(n, ShapeOf(n, 0), ShapeOf(n, 1));
+            var (_, channels, _) = QuantOpUtil.Layout(n, ShapeOf(n, 0), ShapeOf(n, 1));
+            QuantOpUtil.CheckParameters(n, 1, 2, t, "y", channels);
             SetOutput(n, 0, t, ShapeOf(n, 0));
         }
 
@@ -74,8 +98,8 @@ namespace QuantGen.CodeGen.Ops
         {
             RequireTypes(n, 0, DataType.UInt8, DataType.Int8, DataType.Int32);
             RequireTypes(n, 1, DataType.Float);
-            if (n.Input(2) is Value zp && zp.Type != In(n, 0).Type) throw Invalid(n, "zero point type differs from x");
-            QuantOpUtil.Layout(n, ShapeOf(n, 0), ShapeOf(n, 1));
+            var (_, channels, _) = QuantOpUtil.Layout(n, ShapeOf(n, 0), ShapeOf(n, 1));
+            QuantOpUtil.CheckParameters(n, 1, 2, In(n, 0).Type, "x", channels);
             SetOutput(n, 0, DataType.Float, ShapeOf(n, 0));
         }
 
@@ -158,11 +182,15 @@ namespace QuantGen.CodeGen.Ops
             RequireTypes(n, 0, DataType.UInt8, DataType.Int8);
             RequireTypes(n, 3, DataType.UInt8, DataType.Int8);
             foreach (var i in new[] { 1, 4, 6 }) RequireTypes(n, i, DataType.Float);
+            RequireTypes(n, 7, DataType.UInt8, DataType.Int8);
             var d = MatMul.Resolve(n, 3);
             if (Shapes.Size(ShapeOf(n, 1)) != 1 || Shapes.Size(ShapeOf(n, 6)) != 1)
                 throw Unsupported(n, "per-row a_scale or per-element y_scale is not supported");
             int bs = Shapes.Size(ShapeOf(n, 4));
             if (bs != 1 && bs != d.N) throw Unsupported(n, $"b_scale of shape {Shapes.Format(ShapeOf(n, 4))} is not supported");
+            QuantOpUtil.CheckParameters(n, 1, 2, In(n, 0).Type, "a", zeroPointRequired: true);
+            QuantOpUtil.CheckParameters(n, 4, 5, In(n, 3).Type, "b", d.N, zeroPointRequired: true);
+            QuantOpUtil.CheckParameters(n, 6, 7, In(n, 7).Type, "y", zeroPointRequired: true);
             SetOutput(n, 0, In(n, 7).Type, d.OutShape);
         }
 
@@ -193,8 +221,9 @@ namespace QuantGen.CodeGen.Ops
             RequireTypes(n, 0, DataType.UInt8, DataType.Int8);
             RequireTypes(n, 1, DataType.UInt8, DataType.Int8);
             var g = Conv.Resolve(n);
-            if (n.Input(2) is Value zx && Shapes.Size(zx.Shape!) != 1) throw Unsupported(n, "x_zero_point must be a scalar");
-            if (n.Input(3) is Value zw && Shapes.Size(zw.Shape!) != 1 && Shapes.Size(zw.Shape!) != g.Cout) throw Unsupported(n, "w_zero_point must be a scalar or one per output channel");
+            if (n.Input(2) is Value zx && (zx.Type != In(n, 0).Type || Shapes.Size(zx.Shape!) != 1)) throw Invalid(n, "x_zero_point must be one value of x's type");
+            if (n.Input(3) is Value zw && (zw.Type != In(n, 1).Type || Shapes.Size(zw.Shape!) != 1 && Shapes.Size(zw.Shape!) != g.Cout))
+                throw Invalid(n, "w_zero_point must be one value, or one per output channel, of w's type");
             SetOutput(n, 0, DataType.Int32, g.Is1D ? new[] { g.Batch, g.Cout, g.OW } : new[] { g.Batch, g.Cout, g.OH, g.OW });
         }
 
@@ -220,9 +249,11 @@ namespace QuantGen.CodeGen.Ops
             RequireTypes(n, 0, DataType.UInt8, DataType.Int8);
             RequireTypes(n, 3, DataType.UInt8, DataType.Int8);
             foreach (var i in new[] { 1, 4, 6 }) RequireTypes(n, i, DataType.Float);
+            RequireTypes(n, 7, DataType.UInt8, DataType.Int8);
             var g = Conv.Resolve(n, 3);
-            int ws = Shapes.Size(ShapeOf(n, 4));
-            if (ws != 1 && ws != g.Cout) throw Invalid(n, $"w_scale has {ws} values for {g.Cout} output channels");
+            QuantOpUtil.CheckParameters(n, 1, 2, In(n, 0).Type, "x", zeroPointRequired: true);
+            QuantOpUtil.CheckParameters(n, 4, 5, In(n, 3).Type, "w", g.Cout, zeroPointRequired: true);
+            QuantOpUtil.CheckParameters(n, 6, 7, In(n, 7).Type, "y", zeroPointRequired: true);
             if (n.Input(8) is Value b)
             {
                 RequireTypes(n, 8, DataType.Int32);
