@@ -171,6 +171,8 @@ namespace QuantGen.Graph
 
         private NodeAttribute ImportAttribute(AttributeProto ap, Graph scope, Node node)
         {
+            QgException Missing(string type, string what) => new QgException(DiagnosticIds.UnsupportedAttribute,
+                $"{_file}: {node.Describe()}: attribute '{ap.Name}' is declared {type} but holds no {what}");
             if (!string.IsNullOrEmpty(ap.RefAttrName))
                 throw new QgException(DiagnosticIds.UnsupportedAttribute, $"{_file}: {node.Describe()}: attribute references (functions) are not supported");
             switch (ap.Type)
@@ -181,8 +183,10 @@ namespace QuantGen.Graph
                 case AttributeProto.Types.AttributeType.Floats: return new NodeAttribute(ap.Name, AttributeKind.Floats) { Floats = ap.Floats.ToArray() };
                 case AttributeProto.Types.AttributeType.Ints: return new NodeAttribute(ap.Name, AttributeKind.Ints) { Ints = ap.Ints.ToArray() };
                 case AttributeProto.Types.AttributeType.Strings: return new NodeAttribute(ap.Name, AttributeKind.Strings) { Strings = ap.Strings.Select(s => s.ToStringUtf8()).ToArray() };
-                case AttributeProto.Types.AttributeType.Tensor: return new NodeAttribute(ap.Name, AttributeKind.Tensor) { T = DecodeTensor(ap.T) };
-                case AttributeProto.Types.AttributeType.Graph: return new NodeAttribute(ap.Name, AttributeKind.Graph) { G = ImportGraph(ap.G, scope, isMain: false) };
+                case AttributeProto.Types.AttributeType.Tensor:
+                    return new NodeAttribute(ap.Name, AttributeKind.Tensor) { T = DecodeTensor(ap.T ?? throw Missing("TENSOR", "tensor")) };
+                case AttributeProto.Types.AttributeType.Graph:
+                    return new NodeAttribute(ap.Name, AttributeKind.Graph) { G = ImportGraph(ap.G ?? throw Missing("GRAPH", "graph"), scope, isMain: false) };
                 case AttributeProto.Types.AttributeType.Undefined:
                     // Some exporters omit the type: infer it from the populated field.
                     if (ap.G != null) return new NodeAttribute(ap.Name, AttributeKind.Graph) { G = ImportGraph(ap.G, scope, isMain: false) };

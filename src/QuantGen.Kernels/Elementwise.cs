@@ -136,26 +136,64 @@ namespace QuantGen.Kernels
     internal struct AddOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a + b; }
     internal struct SubOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a - b; }
     internal struct MulOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a * b; }
-    /// <summary>Division; integer division truncates toward zero (a zero divisor throws, as in ONNX Runtime it is undefined).</summary>
-    internal struct DivOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a / b; }
+    /// <summary>
+    /// Division; integer division truncates toward zero. An integer zero divisor (undefined in ONNX) is refused with an
+    /// ArgumentException naming it; MinValue / -1 wraps to MinValue (two's complement) instead of trapping.
+    /// </summary>
+    internal struct DivOp<T> : IBinaryOp<T, T> where T : INumber<T>
+    {
+        public static T Apply(T a, T b) => IntegerDivisor.IsMinusOne(b) ? T.Zero - a : a / b;
+    }
+
+    /// <summary>Integer Div and Mod: the divisor checks (floats divide by zero to infinity or NaN and never reach them).</summary>
+    internal static class IntegerDivisor
+    {
+        /// <summary>False for floating-point T; for an integer T, throws on a zero divisor and returns true.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool Check<T>(T b) where T : INumber<T>
+        {
+            if (typeof(T) == typeof(float) || typeof(T) == typeof(double) || typeof(T) == typeof(Half)) return false;
+            if (T.IsZero(b)) throw new ArgumentException("integer division by zero (Div or Mod with a zero divisor)");
+            return true;
+        }
+
+        /// <summary>Checks an integer divisor (<see cref="Check"/>) and tells whether it is -1, where MinValue / -1 would trap.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool IsMinusOne<T>(T b) where T : INumber<T> => Check(b) && T.IsNegative(b) && b == -T.One;
+    }
     internal struct MaxOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => T.IsNaN(a) || a > b ? a : b; }
     internal struct MinOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => T.IsNaN(a) || a < b ? a : b; }
     internal struct PowOp : IBinaryOp<float, float> { public static float Apply(float a, float b) => b == 2f ? a * a : MathF.Pow(a, b); }
     internal struct PowIntOp<T> : IBinaryOp<T, T> where T : IBinaryInteger<T>
     {
+        /// <summary>a^b by squaring (wrapping), O(log b); a negative exponent gives the truncated 1 / a^|b|: 0 unless |a| is 1.</summary>
         public static T Apply(T a, T b)
         {
+            if (b < T.Zero) return a == T.One ? T.One : a == -T.One ? (T.IsEvenInteger(b) ? T.One : -T.One) : T.Zero;
             T r = T.One;
-            for (T i = T.Zero; i < b; i++) r *= a;
+            for (; b != T.Zero; b >>>= 1)
+            {
+                if (!T.IsEvenInteger(b)) r *= a;
+                a *= a;
+            }
             return r;
         }
     }
     internal struct ModOp<T> : IBinaryOp<T, T> where T : INumber<T>
     {
         /// <summary>Integer Mod with fmod=0: the result has the sign of the divisor (Python semantics).</summary>
-        public static T Apply(T a, T b) { T r = a % b; return r != T.Zero && (r < T.Zero) != (b < T.Zero) ? r + b : r; }
+        public static T Apply(T a, T b)
+        {
+            if (IntegerDivisor.IsMinusOne(b)) return T.Zero;
+            T r = a % b;
+            return r != T.Zero && (r < T.Zero) != (b < T.Zero) ? r + b : r;
+        }
     }
-    internal struct FModOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a % b; }
+    /// <summary>Mod with fmod=1 (the sign of the dividend), and float Mod.</summary>
+    internal struct FModOp<T> : IBinaryOp<T, T> where T : INumber<T>
+    {
+        public static T Apply(T a, T b) => IntegerDivisor.IsMinusOne(b) ? T.Zero : a % b;
+    }
     internal struct EqualOp<T> : IBinaryOp<T, bool> where T : IEquatable<T> { public static bool Apply(T a, T b) => a.Equals(b); }
     internal struct EqualFloatOp : IBinaryOp<float, bool> { public static bool Apply(float a, float b) => a == b; }
     internal struct LessOp<T> : IBinaryOp<T, bool> where T : INumber<T> { public static bool Apply(T a, T b) => a < b; }

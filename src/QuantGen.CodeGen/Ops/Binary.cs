@@ -30,7 +30,8 @@ namespace QuantGen.CodeGen.Ops
 
         public override void Infer(Node n)
         {
-            var inputs = n.Inputs.Where(v => v != null).Select(v => v!).ToList();
+            if (n.Inputs.Any(v => v == null)) throw Invalid(n, "an input is empty (''); every input is required");
+            var inputs = n.Inputs.Select(v => v!).ToList();
             if (inputs.Count == 0 || (_kind != Kind.Variadic && inputs.Count != 2))
                 throw Invalid(n, $"expects {(_kind == Kind.Variadic ? "at least one input" : "two inputs")}, has {inputs.Count}");
             var t = inputs[0].Type;

@@ -33,6 +33,7 @@ namespace QuantGen.CodeGen.Ops
             var (m, nn, _) = Dims(n);
             if (n.Input(2) is Value c)
             {
+                RequireTypes(n, 2, DataType.Float);
                 var bc = Shapes.Broadcast(new[] { m, nn }, c.Shape!);
                 if (bc == null || bc[0] != m || bc[1] != nn) throw Invalid(n, $"C {Shapes.Format(c.Shape)} does not broadcast to [{m},{nn}]");
             }

@@ -43,13 +43,25 @@ namespace QuantGen.CodeGen.Ops
             return (dims.ToArray(), st.Select(s => s.ToArray()).ToArray());
         }
 
+        /// <summary>
+        /// The largest dilated window and the largest pad on one spatial axis (65,536): beyond it a Conv or pooling window is
+        /// refused at build time (QG0003). No real model comes near it, and such windows make the generated loops run for hours.
+        /// </summary>
+        public const int MaxWindowExtent = 1 << 16;
+
         /// <summary>Output size and begin/end pads of one spatial axis for Conv and pooling (auto_pad, pads, ceil_mode).</summary>
         public static (int Out, int PadBegin, int PadEnd) Window(Node n, string autoPad, int input, int kernel, int stride, int dilation,
             int padBegin, int padEnd, bool ceilMode)
         {
-            int eff = (kernel - 1) * dilation + 1;
             if (stride <= 0 || dilation <= 0 || kernel <= 0)
                 throw new QgException(DiagnosticIds.UnsupportedAttribute, $"{n.Describe()}: kernel, stride and dilation must be positive");
+            if (padBegin < 0 || padEnd < 0)
+                throw new QgException(DiagnosticIds.UnsupportedAttribute, $"{n.Describe()}: pads must not be negative (got {padBegin}, {padEnd})");
+            long window = (long)(kernel - 1) * dilation + 1;
+            if (window > MaxWindowExtent || padBegin > MaxWindowExtent || padEnd > MaxWindowExtent)
+                throw new QgException(DiagnosticIds.UnsupportedAttribute,
+                    $"{n.Describe()}: a window of {window} (kernel {kernel}, dilation {dilation}) or pads {padBegin}, {padEnd} exceed the limit of {MaxWindowExtent} per axis");
+            int eff = (int)window;
             switch (autoPad)
             {
                 case "NOTSET":

@@ -23,6 +23,8 @@ namespace QuantGen.CodeGen.Ops
             if (spatial < 1 || spatial > 3) throw Unsupported(n, $"{spatial}-D pooling is not supported (input {Shapes.Format(x)}); supported: 1-D, 2-D and 3-D");
             var kernel = n.GetInts("kernel_shape") ?? throw Invalid(n, "kernel_shape is required");
             if (kernel.Length != spatial) throw Invalid(n, $"kernel_shape has {kernel.Length} values for {spatial} spatial axes");
+            if (kernel.Any(k => k <= 0 || k > OpUtil.MaxWindowExtent))
+                throw Unsupported(n, $"kernel_shape [{string.Join(", ", kernel)}] must be in [1, {OpUtil.MaxWindowExtent}] per axis");
             var strides = OpUtil.Ints(n, "strides", spatial, 1);
             var dil = OpUtil.Ints(n, "dilations", spatial, 1);
             var pads = OpUtil.Ints(n, "pads", 2 * spatial, 0);

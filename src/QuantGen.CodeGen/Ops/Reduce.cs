@@ -166,6 +166,7 @@ namespace QuantGen.CodeGen.Ops
             if (n.GetInt("training_mode", 0) != 0) throw Unsupported(n, "training_mode=1 is not supported");
             var x = ShapeOf(n, 0);
             if (x.Length < 2) throw Invalid(n, $"input {Shapes.Format(x)} needs rank >= 2");
+            for (int i = 1; i <= 4; i++) RequireTypes(n, i, DataType.Float);
             for (int i = 1; i <= 4; i++)
                 if (Shapes.Size(ShapeOf(n, i)) != x[1]) throw Invalid(n, $"input {i} has {Shapes.Size(ShapeOf(n, i))} values for {x[1]} channels");
             for (int i = 1; i < n.Outputs.Count; i++)

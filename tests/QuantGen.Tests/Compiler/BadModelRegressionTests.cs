@@ -180,6 +180,86 @@ namespace QuantGen.Tests.Compiler
             SingleError(bytes, "models/first.onnx");
         }
 
+        // ---- found by the structured fuzzer (tests/QuantGen.Fuzz) ----
+
+        [Fact]
+        public void An_attribute_declared_tensor_or_graph_without_its_value_is_QG0003()
+        {
+            foreach (var type in new[] { AttributeProto.Types.AttributeType.Tensor, AttributeProto.Types.AttributeType.Graph })
+            {
+                var strides = new AttributeProto { Name = "strides", Type = type };
+                var kernel = new AttributeProto { Name = "kernel_shape", Type = AttributeProto.Types.AttributeType.Ints, Ints = { 2, 2 } };
+                var bytes = Model(new[] { Node("MaxPool", "pool", new[] { "x" }, new[] { "y" }, kernel, strides) },
+                    new[] { Tensor("x", 1, 1, 1, 4, 4) }, new[] { Tensor("y", 1, 1, 1, 3, 3) }).Bytes();
+                var d = SingleError(bytes);
+                Assert.Equal(DiagnosticIds.UnsupportedAttribute, d.Id);
+                Assert.Contains($"attribute 'strides' is declared {type.ToString().ToUpperInvariant()} but holds no", d.Message);
+            }
+        }
+
+        [Fact]
+        public void Integer_division_by_zero_is_an_ArgumentException_and_MinValue_over_minus_one_wraps()
+        {
+            foreach (var (op, fmod) in new[] { ("Div", 0L), ("Mod", 0L), ("Mod", 1L) })
+            {
+                var attrs = op == "Mod" ? new[] { new AttributeProto { Name = "fmod", Type = AttributeProto.Types.AttributeType.Int, I = fmod } } : Array.Empty<AttributeProto>();
+                var bytes = Model(new[] { Node(op, "n", new[] { "a", "b" }, new[] { "y" }, attrs) },
+                    new[] { Tensor("a", 6, 3), Tensor("b", 6, 3) }, new[] { Tensor("y", 6, 3) }).Bytes();
+                var model = new Checker(bytes, "div.onnx", null).Compile(new Dictionary<string, int>());
+                var e = Assert.Throws<ArgumentException>(() => model.Run(new Array[] { new[] { 7, 8, 9 }, new[] { 2, 0, 3 } }));
+                Assert.Contains("division by zero", e.Message);
+                var y = (int[])model.Run(new Array[] { new[] { int.MinValue, -7, 7 }, new[] { -1, 2, -2 } })[0];
+                Assert.Equal(op == "Div" ? new[] { int.MinValue, -3, -3 } : fmod == 0 ? new[] { 0, 1, -1 } : new[] { 0, -1, 1 }, y);
+            }
+        }
+
+        [Fact]
+        public void Integer_Pow_with_a_huge_exponent_finishes_and_wraps()
+        {
+            var bytes = Model(new[] { Node("Pow", "p", new[] { "a", "b" }, new[] { "y" }) },
+                new[] { Tensor("a", 7, 4), Tensor("b", 7, 4) }, new[] { Tensor("y", 7, 4) }).Bytes();
+            var model = new Checker(bytes, "pow.onnx", null).Compile(new Dictionary<string, int>());
+            var y = (long[])model.Run(new Array[] { new long[] { 3, 1, -1, 2 }, new long[] { 4, long.MaxValue, long.MaxValue, 64 } })[0];
+            Assert.Equal(new long[] { 81, 1, -1, 0 }, y); // 2^64 wraps to 0 in int64
+        }
+
+        [Fact]
+        public void Inputs_of_the_wrong_type_or_left_empty_are_refused_before_code_is_emitted()
+        {
+            // Gemm's C as int32, BatchNormalization's bias as int64, Conv's bias as int32: the generated code would not compile.
+            var gemm = Model(new[] { Node("Gemm", "g", new[] { "a", "b", "c" }, new[] { "y" }) },
+                new[] { Tensor("a", 1, 2, 3), Tensor("b", 1, 3, 2), Tensor("c", 6, 2, 2) }, new[] { Tensor("y", 1, 2, 2) }).Bytes();
+            Assert.Contains("input 2 has element type int32", SingleError(gemm).Message);
+            var bn = Model(new[] { Node("BatchNormalization", "bn", new[] { "x", "s", "b", "m", "v" }, new[] { "y" }) },
+                new[] { Tensor("x", 1, 1, 2, 2), Tensor("s", 1, 2), Tensor("b", 7, 2), Tensor("m", 1, 2), Tensor("v", 1, 2) }, new[] { Tensor("y", 1, 1, 2, 2) }).Bytes();
+            Assert.Contains("input 2 has element type int64", SingleError(bn).Message);
+            var conv = Model(new[] { Node("Conv", "c", new[] { "x", "w", "b" }, new[] { "y" }) },
+                new[] { Tensor("x", 1, 1, 1, 3, 3), Tensor("w", 1, 1, 1, 1, 1), Tensor("b", 6, 1) }, new[] { Tensor("y", 1, 1, 1, 3, 3) }).Bytes();
+            Assert.Contains("input 2 has element type int32", SingleError(conv).Message);
+            // A variadic Mean with an empty input in the middle.
+            var mean = Model(new[] { Node("Mean", "m", new[] { "a", "", "b" }, new[] { "y" }) },
+                new[] { Tensor("a", 1, 2), Tensor("b", 1, 2) }, new[] { Tensor("y", 1, 2) }).Bytes();
+            Assert.Contains("an input is empty", SingleError(mean).Message);
+        }
+
+        [Theory]
+        [InlineData("AveragePool", 2147483647L, "SAME_LOWER")]
+        [InlineData("MaxPool", 1099511627776L, "NOTSET")]
+        [InlineData("AveragePool", 70000L, "SAME_UPPER")]
+        public void A_pooling_window_beyond_the_limit_is_refused_at_build_time(string op, long kernel, string autoPad)
+        {
+            var attrs = new[]
+            {
+                new AttributeProto { Name = "kernel_shape", Type = AttributeProto.Types.AttributeType.Ints, Ints = { 2, kernel } },
+                new AttributeProto { Name = "auto_pad", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(autoPad) },
+            };
+            var bytes = Model(new[] { Node(op, "pool", new[] { "x" }, new[] { "y" }, attrs) },
+                new[] { Tensor("x", 1, 1, 1, 4, 4) }, new[] { Tensor("y", 1, 1, 1, 4, 4) }).Bytes();
+            var d = SingleError(bytes);
+            Assert.Equal(DiagnosticIds.UnsupportedAttribute, d.Id);
+            Assert.Contains("65536", d.Message);
+        }
+
         // ---- CLI paths ----
 
         [Fact]
