@@ -27,8 +27,11 @@ namespace QuantGen.Cli
             public string Errors => string.Join("\n", Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(20));
         }
 
-        /// <summary>Compiles sources into one assembly (Release, nullable enabled, warning level 9999).</summary>
-        public static Result Compile(string assemblyName, IEnumerable<KeyValuePair<string, string>> sources, bool optimize = true)
+        /// <summary>
+        /// Compiles sources into one assembly (Release, nullable enabled, warning level 9999), collectible unless told otherwise
+        /// (a caller that uses the generated [ThreadStatic] workspace needs a non-collectible one: see below).
+        /// </summary>
+        public static Result Compile(string assemblyName, IEnumerable<KeyValuePair<string, string>> sources, bool optimize = true, bool collectible = true)
         {
             var parse = new CSharpParseOptions(LanguageVersion.Latest);
             var trees = sources.Select(s => CSharpSyntaxTree.ParseText(s.Value, parse, path: s.Key)).ToList();
@@ -44,6 +47,7 @@ namespace QuantGen.Cli
             // of Predict (see Harness), so the generated [ThreadStatic] workspace of a collectible assembly is never
             // touched: the runtime has had races between thread exit and unload of collectible thread statics
             // (dotnet/runtime#110837, #127776), and one of them is the prime suspect for a rare GC crash of the test host.
+            if (!collectible) return new Result { Assembly = AssemblyLoadContext.Default.LoadFromStream(ms), Diagnostics = emit.Diagnostics };
             var alc = new AssemblyLoadContext(assemblyName, isCollectible: true);
             return new Result { Assembly = alc.LoadFromStream(ms), Diagnostics = emit.Diagnostics };
         }
