@@ -34,6 +34,9 @@ namespace QuantGen.Fuzz
             Console.WriteLine(Fuzzer.Summary(options, results) + $" in {clock.Elapsed.TotalSeconds:F0} s");
             foreach (var g in results.GroupBy(r => r.Outcome).OrderBy(g => g.Key))
                 Console.WriteLine($"  {g.Key}: {g.Count()}");
+            // Value-dependent refusals at run time, by message: each must be a check of input values, not of the model.
+            foreach (var g in results.Where(r => r.Outcome == Outcome.InputGuard).GroupBy(r => r.Detail).OrderByDescending(g => g.Count()))
+                Console.WriteLine($"  input guard x{g.Count()}: {g.Key} (e.g. mutant {g.First().Index} of {g.First().Source}: {string.Join("; ", g.First().Mutations)})");
             // Threads of a hung stage may still run: end the process.
             Environment.Exit(results.Any(r => r.Outcome >= Outcome.Crash) ? 1 : 0);
             return 0;
