@@ -195,8 +195,14 @@ namespace QuantGen.Graph
                 if (r.IsConstant) plan.Storage[kv.Key] = new Storage { Kind = StorageKind.Constant, Root = r };
                 else plan.Storage[kv.Key] = plan.StorageOf(r);
             }
+            if (plan.WorkspaceBytes > MaxWorkspaceBytes)
+                throw new QgException(DiagnosticIds.InvalidModel,
+                    $"the model needs {plan.WorkspaceBytes} bytes of workspace for its intermediate tensors, beyond the limit of {MaxWorkspaceBytes} (the largest .NET byte array)");
             return plan;
         }
+
+        /// <summary>The largest workspace a plan may need: one byte array (Array.MaxLength), which the generated code allocates.</summary>
+        public const long MaxWorkspaceBytes = 0x7FFFFFC7;
 
         private static Value Root(Value v, Dictionary<Value, Value> viewOf)
         {

@@ -260,6 +260,18 @@ namespace QuantGen.Tests.Compiler
             Assert.Contains("65536", d.Message);
         }
 
+        [Fact]
+        public void A_workspace_beyond_the_largest_array_is_refused_at_build_time()
+        {
+            // Expand to 2^30 floats (4 GiB) feeding a Relu: the intermediate does not fit one byte array.
+            var shape = new TensorProto { Name = "shape", DataType = 7, Dims = { 2 }, Int64Data = { 32768, 32768 } };
+            var bytes = Model(new[] { Node("Expand", "e", new[] { "x", "shape" }, new[] { "big" }), Node("Relu", "r", new[] { "big" }, new[] { "y" }) },
+                new[] { Tensor("x", 1, 1, 1) }, new[] { Tensor("y", 1, 32768, 32768) }, new[] { shape }).Bytes();
+            var d = SingleError(bytes);
+            Assert.Equal(DiagnosticIds.InvalidModel, d.Id);
+            Assert.Contains("bytes of workspace", d.Message);
+        }
+
         // ---- CLI paths ----
 
         [Fact]
