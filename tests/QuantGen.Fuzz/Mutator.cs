@@ -23,7 +23,7 @@ namespace QuantGen.Fuzz
             ("initializer-bytes", InitializerBytes), ("initializer-recast", InitializerRecast), ("attribute-value", AttributeValue), ("attribute-list", AttributeList),
             ("attribute-type", AttributeType), ("attribute-remove", AttributeRemove), ("op-swap", OpSwap), ("rewire", Rewire),
             ("input-drop", InputDrop), ("opset", Opset), ("node-drop", NodeDrop), ("duplicate-name", DuplicateName),
-            ("external-data", ExternalData), ("output-is-input", OutputIsInput), ("elem-type", ElemType), ("huge-shape-input", HugeShapeInput),
+            ("external-data", ExternalData), ("output-is-input", OutputIsInput), ("output-twice", OutputTwice), ("elem-type", ElemType), ("huge-shape-input", HugeShapeInput),
         };
 
         private static readonly long[] Dims = { 0, -1, -7, 1, 2, 3, 1L << 31, 1L << 40, int.MaxValue };
@@ -289,6 +289,15 @@ namespace QuantGen.Fuzz
             var i = Pick(g.Input, rng);
             g.Output.Add(i.Clone());
             return $"graph input '{i.Name}' is also a graph output";
+        }
+
+        private static string? OutputTwice(ModelProto m, Random rng)
+        {
+            var g = m.Graph;
+            if (g.Output.Count == 0) return null;
+            var o = Pick(g.Output, rng);
+            g.Output.Add(o.Clone());
+            return $"graph output '{o.Name}' listed twice";
         }
 
         private static string? ElemType(ModelProto m, Random rng)
