@@ -138,7 +138,7 @@ namespace QuantGen.Kernels
     internal struct MulOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a * b; }
     /// <summary>
     /// Division; integer division truncates toward zero. An integer zero divisor (undefined in ONNX) is refused with an
-    /// ArgumentException naming it; MinValue / -1 wraps to MinValue (two's complement) instead of trapping.
+    /// ArgumentException; MinValue / -1 wraps to MinValue (two's complement) instead of trapping.
     /// </summary>
     internal struct DivOp<T> : IBinaryOp<T, T> where T : INumber<T>
     {

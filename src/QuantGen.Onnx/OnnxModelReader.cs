@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Linq;
 using Google.Protobuf;
 using QuantGen.Onnx.Proto;
 
@@ -74,16 +73,15 @@ namespace QuantGen.Onnx
             long Number(string key, string? text, long absent)
             {
                 if (text == null) return absent;
-                if (text.Length == 0 || text.Length > 19 || !text.All(c => c >= '0' && c <= '9')
-                    || !long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v))
+                // NumberStyles.None: ASCII digits only (no sign, blanks, hex or exponent); too many digits overflow and fail too.
+                if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v))
                     throw Bad($"{key} '{text}' is not a decimal number of bytes");
                 return v;
             }
             long offset = Number("offset", offsetText, 0), length = Number("length", lengthText, -1);
-            var all = resolver?.Invoke(rel)
-                ?? throw new QgException(DiagnosticIds.ExternalData, $"tensor '{t.Name}': external data file '{rel}' was not found beside the model");
+            var all = resolver?.Invoke(rel) ?? throw Bad($"file '{rel}' was not found beside the model");
             if (offset > all.Length || length > all.Length - offset)
-                throw new QgException(DiagnosticIds.ExternalData, $"tensor '{t.Name}': external data range [{offset}, +{length}) is outside '{rel}' ({all.Length} bytes)");
+                throw Bad($"range [{offset}, +{length}) is outside '{rel}' ({all.Length} bytes)");
             long n = length >= 0 ? length : all.Length - offset;
             var r = new byte[n];
             Array.Copy(all, offset, r, 0, n);

@@ -36,10 +36,8 @@ namespace QuantGen.Tests.Compiler
             Assert.True(compiled.Success, compiled.Errors);
             var type = compiled.Assembly!.GetType("Harness" + cls)!;
             return (type.GetMethod("Own")!.CreateDelegate<Action<float[], float[]>>(), type.GetMethod("Caller")!.CreateDelegate<Action<float[], float[], byte[]>>(),
-                checked((int)r.Plan!.WorkspaceBytes), Shapes(r.Plan.Inputs[0].Shape!), Shapes(r.Plan.Outputs[0].Shape!));
+                checked((int)r.Plan!.WorkspaceBytes), QuantGen.Graph.Shapes.Size(r.Plan.Inputs[0].Shape!), QuantGen.Graph.Shapes.Size(r.Plan.Outputs[0].Shape!));
         }
-
-        private static int Shapes(int[] shape) => shape.Aggregate(1, (a, d) => a * d);
 
         [Theory]
         [InlineData("Float32", false)]
