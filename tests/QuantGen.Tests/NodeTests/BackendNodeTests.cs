@@ -64,6 +64,15 @@ namespace QuantGen.Tests.NodeTests
         public void Every_supported_backend_node_test_matches_the_reference_outputs()
         {
             var dirs = Directory.GetDirectories(NodeRoot).OrderBy(d => d, StringComparer.Ordinal).ToList();
+            // QG_NODE_FILTER=test_pad,test_resize runs only the tests whose folder name starts with one of the prefixes
+            // (for working on an op); the full suite, with its lower bound on supported tests, runs without it.
+            var filter = Environment.GetEnvironmentVariable("QG_NODE_FILTER");
+            bool filtered = !string.IsNullOrEmpty(filter);
+            if (filtered)
+            {
+                var prefixes = filter!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                dirs = dirs.Where(d => prefixes.Any(p => Path.GetFileName(d).StartsWith(p, StringComparison.Ordinal))).ToList();
+            }
             var skippedOps = new Dictionary<string, int>(StringComparer.Ordinal);
             var skippedTypes = new Dictionary<string, int>(StringComparer.Ordinal);
             var rejected = new List<string>();
@@ -126,7 +135,7 @@ namespace QuantGen.Tests.NodeTests
             Assert.True(failures.Count == 0, $"{failures.Count} supported node tests fail:\n" + string.Join("\n", failures.Take(60)));
             Assert.Equal(supported, passed);
             // The filter must not hide the bulk of the suite: this many tests were supported when the suite was written.
-            Assert.True(supported >= 380, $"only {supported} node tests are supported");
+            if (!filtered) Assert.True(supported >= 380, $"only {supported} node tests are supported");
         }
 
         private static string ShortReason(string message, string name)
