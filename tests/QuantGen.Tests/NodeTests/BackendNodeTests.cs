@@ -50,9 +50,65 @@ namespace QuantGen.Tests.NodeTests
             {
                 if (vi.Type?.TensorType == null) return ($"type: '{vi.Name}' is not a tensor", ops.ToList());
                 var t = (DataType)vi.Type.TensorType.ElemType;
-                if (!DataTypes.IsRuntimeSupported(t)) return ($"type: {DataTypes.OnnxName(t)}", ops.ToList());
+                if (!DataTypes.IsRuntimeSupported(t)) return ($"type: {TypeName(t)}", ops.ToList());
             }
             return (null, ops.ToList());
+        }
+
+        /// <summary>ONNX element type names, including the 16+ types QuantGen's DataType does not name.</summary>
+        private static string TypeName(DataType t) => (int)t switch
+        {
+            16 => "bfloat16", 17 => "float8e4m3fn", 18 => "float8e4m3fnuz", 19 => "float8e5m2", 20 => "float8e5m2fnuz",
+            21 => "uint4", 22 => "int4", 23 => "float4e2m1", 24 => "float8e8m0", 25 => "uint2", 26 => "int2",
+            _ => DataTypes.OnnxName(t),
+        };
+
+        /// <summary>
+        /// Ops outside an inference compiler's scope, by kind: the README's node-test count is over the tests that use
+        /// none of them (and no sequence or optional values). Loss functions count as training ops; Dropout counts as
+        /// random when its training_mode input is given.
+        /// </summary>
+        internal static readonly IReadOnlyDictionary<string, string> OutOfScopeOps = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["ai.onnx.preview.training:Adagrad"] = "training", ["ai.onnx.preview.training:Adam"] = "training",
+            ["ai.onnx.preview.training:Momentum"] = "training", ["ai.onnx.preview.training:Gradient"] = "training",
+            ["NegativeLogLikelihoodLoss"] = "training", ["SoftmaxCrossEntropyLoss"] = "training",
+            ["RandomNormal"] = "random", ["RandomNormalLike"] = "random", ["RandomUniform"] = "random",
+            ["RandomUniformLike"] = "random", ["Multinomial"] = "random", ["Bernoulli"] = "random",
+            ["StringNormalizer"] = "string", ["StringConcat"] = "string", ["StringSplit"] = "string", ["RegexFullMatch"] = "string",
+            ["SequenceAt"] = "sequence", ["SequenceConstruct"] = "sequence", ["SequenceEmpty"] = "sequence",
+            ["SequenceErase"] = "sequence", ["SequenceInsert"] = "sequence", ["SequenceLength"] = "sequence",
+            ["SequenceMap"] = "sequence", ["SplitToSequence"] = "sequence", ["ConcatFromSequence"] = "sequence",
+            ["Optional"] = "optional", ["OptionalGetElement"] = "optional", ["OptionalHasElement"] = "optional",
+        };
+
+        /// <summary>The out-of-scope kind of a test model (see <see cref="OutOfScopeOps"/>), or null for an inference test.</summary>
+        internal static string? OutOfScope(ModelProto model)
+        {
+            string? kind = null;
+            void Visit(GraphProto g)
+            {
+                foreach (var vi in g.Input.Concat(g.Output))
+                {
+                    if (vi.Type?.SequenceType != null) kind ??= "sequence";
+                    else if (vi.Type?.OptionalType != null) kind ??= "optional";
+                    else if (vi.Type?.TensorType?.ElemType == (int)DataType.String) kind ??= "string";
+                }
+                foreach (var n in g.Node)
+                {
+                    var domain = n.Domain == "ai.onnx" ? "" : n.Domain;
+                    if (OutOfScopeOps.TryGetValue(domain.Length == 0 ? n.OpType : domain + ":" + n.OpType, out var k)) kind ??= k;
+                    if (n.OpType == "Dropout" && domain.Length == 0 && n.Input.Count > 2 && n.Input[2].Length > 0) kind ??= "random";
+                    foreach (var a in n.Attribute)
+                    {
+                        if (a.T?.DataType == (int)DataType.String) kind ??= "string";
+                        if (a.G != null) Visit(a.G);
+                        foreach (var sg in a.Graphs) Visit(sg);
+                    }
+                }
+            }
+            Visit(model.Graph);
+            return kind;
         }
 
         /// <summary>QuantGen diagnostics that mean "not supported" (op, attribute, type, or a shape only known at run time).</summary>
@@ -77,12 +133,23 @@ namespace QuantGen.Tests.NodeTests
             var skippedTypes = new Dictionary<string, int>(StringComparer.Ordinal);
             var rejected = new List<string>();
             var candidates = new List<(string Name, TestSet Set, ModelBatch.Entry Entry)>();
+            var outOfScope = new Dictionary<string, int>(StringComparer.Ordinal);
+            var inScopeSkips = new Dictionary<string, int>(StringComparer.Ordinal);
+            var inScope = new HashSet<string>(StringComparer.Ordinal);
             foreach (var dir in dirs)
             {
                 var name = Path.GetFileName(dir);
                 var bytes = File.ReadAllBytes(Path.Combine(dir, "model.onnx"));
                 var proto = OnnxModelReader.Parse(bytes, name);
+                var scope = OutOfScope(proto);
+                if (scope != null) outOfScope[scope] = outOfScope.TryGetValue(scope, out var sc) ? sc + 1 : 1;
+                else inScope.Add(name);
                 var (reason, ops) = Classify(proto);
+                if (scope == null && reason != null)
+                {
+                    var key = reason == "op" ? "unsupported op " + string.Join(" + ", ops) : reason;
+                    inScopeSkips[key] = inScopeSkips.TryGetValue(key, out var ic) ? ic + 1 : 1;
+                }
                 if (reason == "op") { foreach (var op in ops) skippedOps[op] = skippedOps.TryGetValue(op, out var c) ? c + 1 : 1; continue; }
                 if (reason != null) { skippedTypes[reason] = skippedTypes.TryGetValue(reason, out var c) ? c + 1 : 1; continue; }
                 var set = TestSet.ReadAll(dir).Single();
@@ -92,7 +159,7 @@ namespace QuantGen.Tests.NodeTests
 
             ModelBatch.Compile(candidates.Select(c => c.Entry).ToList());
 
-            int passed = 0, supported = 0;
+            int passed = 0, supported = 0, inScopePassed = 0;
             var failures = new List<string>();
             var unsupportedReasons = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var (name, set, entry) in candidates)
@@ -105,17 +172,24 @@ namespace QuantGen.Tests.NodeTests
                         var key = errors[0].Id + " " + Regex.Replace(ShortReason(errors[0].Message, name), @"\(input \[[^\]]*\]\)|'[^']*'|\[[0-9,]*\]", "_");
                         unsupportedReasons[key] = unsupportedReasons.TryGetValue(key, out var c) ? c + 1 : 1;
                         rejected.Add($"{name}: {errors[0]}");
+                        if (inScope.Contains(name)) inScopeSkips["rejected: " + key] = inScopeSkips.TryGetValue("rejected: " + key, out var rc) ? rc + 1 : 1;
                         continue;
                     }
                 }
                 supported++;
                 var failure = Evaluate(entry, set);
-                if (failure == null) passed++;
+                if (failure == null) { passed++; if (inScope.Contains(name)) inScopePassed++; }
                 else failures.Add($"{name}: {failure}");
             }
 
             var report = new StringBuilder();
             report.AppendLine(CultureInfo.InvariantCulture, $"node tests: passed {passed} / supported {supported} (of {dirs.Count})");
+            report.AppendLine(CultureInfo.InvariantCulture,
+                $"inference node tests (no training, random, string, sequence or optional ops or values): passed {inScopePassed} of {inScope.Count}");
+            report.AppendLine("  set aside: " + string.Join(", ", outOfScope.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {k.Value}")));
+            report.AppendLine("  inference tests not run, by reason:");
+            foreach (var kv in inScopeSkips.OrderByDescending(k => k.Value).ThenBy(k => k.Key, StringComparer.Ordinal))
+                report.AppendLine(CultureInfo.InvariantCulture, $"    {kv.Value} x {kv.Key}");
             report.AppendLine(CultureInfo.InvariantCulture, $"skipped for unsupported ops: {dirs.Count - candidates.Count - skippedTypes.Values.Sum()} tests; ops (tests containing each):");
             foreach (var kv in skippedOps.OrderByDescending(k => k.Value).ThenBy(k => k.Key, StringComparer.Ordinal))
                 report.AppendLine(CultureInfo.InvariantCulture, $"  {kv.Key}: {kv.Value}");
