@@ -298,6 +298,7 @@ namespace QuantGen.CodeGen
                 diagnostics.Add(new QgDiagnostic(DiagnosticIds.InvalidOption, QgSeverity.Info,
                     $"{modelFileName}: pre-quantized (QDQ) model: the model's int8 weights and {activations.Count} activation scales are used; {tables} uint8 lookup tables"));
             }
+            TransformerFusion.Run(model.Graph, ops);
             Fusion.Run(model.Graph, n => ops.Get(n)?.AcceptsActivation(n) == true);
             return new Prepared { Model = model, Qdq = qdq, ConstantBytes = constantBytes, Activations = activations };
         }
