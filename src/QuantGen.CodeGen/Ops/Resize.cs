@@ -307,7 +307,7 @@ namespace QuantGen.CodeGen.Ops
                 }
             }
             t.SingleTap = single;
-            t.Identity = identity && !fill.Any();
+            t.Identity = identity && !fill.Any(f => f);
             return t;
         }
 
@@ -326,7 +326,7 @@ namespace QuantGen.CodeGen.Ops
         {
             var p = Resolve(n);
             string how = p.Mode == "nearest" ? $"nearest ({(p.NearestMode == "simple" ? "floor/ceil" : p.NearestMode)})" : p.Mode + (p.Antialias ? " antialias" : "");
-            return $"{how}, {p.Coord}, {Shapes.Format(p.InShape)} -> {Shapes.Format(p.OutShape)}";
+            return p.Coord == "tf_crop_and_resize" ? $"{how}, {p.Coord}, extrapolation {p.Extrapolation.ToString(CultureInfo.InvariantCulture)}" : $"{how}, {p.Coord}";
         }
 
         // ---- the separable passes ----

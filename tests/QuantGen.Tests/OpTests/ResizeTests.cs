@@ -89,6 +89,10 @@ namespace QuantGen.Tests.OpTests
             list.Add(R(13, S(1, 3, 4, 5), Fs(1, 1, 3, 3), coord: "asymmetric", nearest: "floor"));
             list.Add(R(13, S(2, 5), Fs(2, 2.5f)));
             list.Add(R(13, S(1, 2, 3, 4, 5), Fs(1, 1, 2, 0.5f, 1.4f)));
+            // Axes that keep their size: all of them (a copy), and a resized outer axis over a contiguous block.
+            list.Add(R(13, S(1, 2, 3, 4), Fs(1, 1, 1, 1), mode: "linear"));
+            list.Add(R(13, S(1, 2, 3, 4), Fs(1, 2, 1, 1)));
+            list.Add(R(13, S(1, 3, 4, 5), Fs(1, 2, 1.5f, 1), mode: "linear"));
             // Element types that nearest only copies.
             foreach (var t in new[] { I8, U8, I32 })
             {
