@@ -20,7 +20,7 @@ namespace QuantGen.CodeGen.Ops
                 new ConstantOfShape(), new ConstantOp(), new Expand(), new Where(), new Clip(),
                 new Softmax(false), new Softmax(true), new BatchNormalization(), new If(),
                 new QuantizeLinear(), new DequantizeLinear(), new DynamicQuantizeLinear(), new MatMulInteger(), new ConvInteger(),
-                new QLinearMatMul(), new QLinearConv(), new LookupTable(),
+                new QLinearMatMul(), new QLinearConv(), new LookupTable(), new Resize(false), new Resize(true),
             };
             ops.AddRange(Unary.Create());
             ops.AddRange(Binary.Create());
