@@ -29,6 +29,12 @@ namespace QuantGen.Tests.Infrastructure
             a.Floats.AddRange(v);
             return Add(a);
         }
+        public AttributeList Strings(string name, params string[] v)
+        {
+            var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings };
+            a.Strings.AddRange(v.Select(ByteString.CopyFromUtf8));
+            return Add(a);
+        }
         public AttributeList Tensor(string name, TensorProto t) => Add(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = t });
         public AttributeList Graph(string name, GraphProto g) => Add(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = g });
     }
