@@ -76,8 +76,8 @@ namespace QuantGen.Kernels
         }
 
         /// <summary>
-        /// OneHot: y viewed as [outer, depth, inner] is values[0] except y[o, indices[o, i], i] = values[1]. Indices are
-        /// truncated to integers; a negative index counts from the end; one outside [-depth, depth) sets nothing.
+        /// OneHot: y viewed as [outer, depth, inner] is values[0] except y[o, indices[o, i], i] = values[1]. A negative index
+        /// counts from the end; an index outside [-depth, depth), or a float index with a fractional part, sets nothing.
         /// </summary>
         public static void OneHot<TI, T>(ReadOnlySpan<TI> indices, ReadOnlySpan<T> values, Span<T> y, int outer, int depth, int inner)
             where TI : INumberBase<TI>
@@ -87,7 +87,9 @@ namespace QuantGen.Kernels
             for (int o = 0; o < outer; o++)
                 for (int i = 0; i < inner; i++)
                 {
-                    long ix = long.CreateSaturating(indices[o * inner + i]);
+                    TI v = indices[o * inner + i];
+                    long ix = long.CreateSaturating(v);
+                    if (TI.CreateSaturating(ix) != v) continue; // a fractional index matches no position
                     if (ix < 0) ix += depth;
                     if ((ulong)ix < (ulong)depth) y[(o * depth + (int)ix) * inner + i] = on;
                 }

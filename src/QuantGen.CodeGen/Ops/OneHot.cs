@@ -5,7 +5,7 @@ using QuantGen.Graph;
 namespace QuantGen.CodeGen.Ops
 {
     /// <summary>
-    /// OneHot (opsets 9, 11): a constant depth, indices of a run-time numeric type (float indices are truncated), values
+    /// OneHot (opsets 9, 11): a constant depth, indices of a run-time numeric type (a float index with a fractional part matches no position, as in ONNX Runtime), values
     /// [off, on] (may be a run-time tensor, whose type is the output type), the new axis at 'axis' (default -1, negative
     /// counts from the end of the output). Negative indices count from depth; indices outside [-depth, depth) give all off.
     /// </summary>
@@ -50,7 +50,8 @@ namespace QuantGen.CodeGen.Ops
             for (int o = 0; o < outer; o++)
                 for (int i = 0; i < inner; i++)
                 {
-                    double v = Math.Truncate(idx.GetDouble(o * inner + i));
+                    double v = idx.GetDouble(o * inner + i);
+                    if (v != Math.Floor(v)) continue;
                     if (v < 0) v += depth;
                     if (v >= 0 && v < depth) src[(o * depth + (int)v) * inner + i] = 1;
                 }

@@ -6,7 +6,7 @@ namespace QuantGen.CodeGen.Ops
 {
     /// <summary>
     /// Pad, opsets 2-21: modes constant, reflect, edge and wrap (19+); pads as an attribute (2) or a constant input (11+)
-    /// with an optional axes input (18+, negative allowed); negative pads crop. The constant value is the 'value'
+    /// with an optional axes input (18+, negative allowed); negative pads crop, before the other modes pad (as ONNX Runtime does). The constant value is the 'value'
     /// attribute (2) or the optional constant_value input (11+), which may be a run-time scalar. Every output index maps
     /// to an input index or to the constant, so all modes run as one kernel over build-time index maps.
     /// </summary>
@@ -65,25 +65,29 @@ namespace QuantGen.CodeGen.Ops
                 if (size < 0) throw Invalid(n, $"pads {begin[d]}, {end[d]} remove more than the {x[d]} elements of axis {d}");
                 if (size > int.MaxValue) throw Invalid(n, $"pads {begin[d]}, {end[d]} make axis {d} too large");
                 shape[d] = (int)size;
-                long dim = x[d];
-                if (dim == 0 && mode != "constant" && size > 0)
-                    throw Invalid(n, $"mode '{mode}' cannot pad the empty axis {d}");
+                // Negative pads crop first (as ONNX Runtime does); the other modes then read the cropped axis [lo, lo + dim).
+                long lo = Math.Max(0, -begin[d]);
+                long dim = x[d] - lo - Math.Max(0, -end[d]);
+                long before = Math.Max(0, begin[d]);
+                if (dim <= 0 && mode != "constant" && size > 0)
+                    throw Invalid(n, $"mode '{mode}' cannot pad axis {d}, which has no elements left after cropping");
                 var m = new int[size];
                 for (long o = 0; o < size; o++)
                 {
-                    long i = o - begin[d];
-                    if (i >= 0 && i < dim) { m[o] = (int)i; continue; }
+                    long i = o - before;
+                    if (i >= 0 && i < dim) { m[o] = (int)(lo + i); continue; }
                     switch (mode)
                     {
-                        case "constant": m[o] = -1; break;
-                        case "edge": m[o] = (int)Math.Max(0, Math.Min(i, dim - 1)); break;
-                        case "wrap": m[o] = (int)(((i % dim) + dim) % dim); break;
+                        case "constant": m[o] = -1; continue;
+                        case "edge": i = Math.Max(0, Math.Min(i, dim - 1)); break;
+                        case "wrap": i = ((i % dim) + dim) % dim; break;
                         default: // reflect: mirror without repeating the edge, period 2 * (dim - 1)
-                            if (dim == 1) { m[o] = 0; break; }
+                            if (dim == 1) { i = 0; break; }
                             long p = 2 * (dim - 1), r = ((i % p) + p) % p;
-                            m[o] = (int)(r < dim ? r : p - r);
+                            i = r < dim ? r : p - r;
                             break;
                     }
+                    m[o] = (int)(lo + i);
                 }
                 maps[d] = m;
             }
