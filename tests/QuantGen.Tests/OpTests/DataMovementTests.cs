@@ -217,3 +217,68 @@ namespace QuantGen.Tests.OpTests
         public void Data_movement_ops_match_onnxruntime(string @case) => OpSuite.Check(typeof(DataMovementTests), Cases, @case);
     }
 }
+
+namespace QuantGen.Tests.OpTests
+{
+    using System.IO;
+    using Google.Protobuf;
+    using QuantGen.Cli;
+    using QuantGen.Onnx;
+    using QuantGen.Onnx.Proto;
+    using QuantGen.Tests.NodeTests;
+
+    /// <summary>
+    /// The ONNX backend node tests of these ops that feed pads, split sizes, repeats, depth or Range's inputs as graph
+    /// inputs (which BackendNodeTests rejects, the output shape depending on them): here those inputs become initializers
+    /// holding the test set's values, and the outputs must equal the ONNX reference outputs.
+    /// </summary>
+    public class DataMovementNodeTests
+    {
+        /// <summary>Test folder and the graph input indices bound as constants.</summary>
+        private static readonly (string Test, int[] Bound)[] s_tests =
+        {
+            ("test_constant_pad", new[] { 1 }), ("test_constant_pad_axes", new[] { 1, 3 }), ("test_constant_pad_negative_axes", new[] { 1, 3 }),
+            ("test_edge_pad", new[] { 1 }), ("test_reflect_pad", new[] { 1 }), ("test_wrap_pad", new[] { 1 }),
+            ("test_onehot_negative_indices", new[] { 1 }), ("test_onehot_with_axis", new[] { 1 }), ("test_onehot_with_negative_axis", new[] { 1 }),
+            ("test_onehot_without_axis", new[] { 1 }), ("test_range_float_type_positive_delta", new[] { 0, 1, 2 }),
+            ("test_range_int32_type_negative_delta", new[] { 0, 1, 2 }), ("test_split_variable_parts_1d_opset13", new[] { 1 }),
+            ("test_split_variable_parts_1d_opset18", new[] { 1 }), ("test_split_variable_parts_2d_opset13", new[] { 1 }),
+            ("test_split_variable_parts_2d_opset18", new[] { 1 }), ("test_split_variable_parts_default_axis_opset13", new[] { 1 }),
+            ("test_split_variable_parts_default_axis_opset18", new[] { 1 }), ("test_split_zero_size_splits_opset13", new[] { 1 }),
+            ("test_split_zero_size_splits_opset18", new[] { 1 }), ("test_tile", new[] { 1 }), ("test_tile_precomputed", new[] { 1 }),
+        };
+
+        public static TheoryData<string> Names()
+        {
+            var d = new TheoryData<string>();
+            foreach (var t in s_tests) d.Add(t.Test);
+            return d;
+        }
+
+        [Theory]
+        [MemberData(nameof(Names))]
+        public void Node_test_with_shape_inputs_bound_as_constants_matches_the_reference(string test)
+        {
+            var bound = s_tests.Single(t => t.Test == test).Bound;
+            var dir = Path.Combine(BackendNodeTests.NodeRoot, test);
+            var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(dir, "model.onnx")));
+            var setDir = Directory.GetDirectories(dir, "test_data_set_*").OrderBy(s => s, StringComparer.Ordinal).First();
+            var set = TestSet.ReadAll(dir).First();
+            var inputs = model.Graph.Input.ToList();
+            var kept = new List<HostTensor>();
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                if (!bound.Contains(i)) { kept.Add(set.Inputs[i]); continue; }
+                var t = TensorProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(setDir, $"input_{i}.pb")));
+                t.Name = inputs[i].Name;
+                model.Graph.Input.Remove(inputs[i]);
+                model.Graph.Initializer.Add(t);
+            }
+            var bytes = model.ToByteArray();
+            var entry = new ModelBatch.Entry(test, bytes, Checker.BindDims(bytes, test, kept));
+            ModelBatch.Compile(new[] { entry });
+            var failure = BackendNodeTests.Evaluate(entry, new TestSet(set.Name, kept, set.Outputs));
+            Assert.True(failure == null, failure);
+        }
+    }
+}
