@@ -27,6 +27,7 @@ namespace QuantGen.CodeGen.Ops
             int rank = ShapeOf(n, 0).Length;
             long[] pads;
             long[]? axes = null;
+            if (n.Opset < 2) throw Unsupported(n, "opset 1 Pad (the 'paddings' attribute) is not supported");
             if (n.Opset < 11)
                 pads = n.GetInts("pads") ?? throw Invalid(n, "the pads attribute is required");
             else
