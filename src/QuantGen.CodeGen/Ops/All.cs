@@ -21,6 +21,8 @@ namespace QuantGen.CodeGen.Ops
                 new Softmax(false), new Softmax(true), new BatchNormalization(), new If(),
                 new QuantizeLinear(), new DequantizeLinear(), new DynamicQuantizeLinear(), new MatMulInteger(), new ConvInteger(),
                 new QLinearMatMul(), new QLinearConv(), new LookupTable(), new Resize(false), new Resize(true),
+                new QLinearMatMul(), new QLinearConv(), new LookupTable(),
+                new Pad(), new Split(), new Tile(), new Range(), new CastLike(), new DepthToSpace(false), new DepthToSpace(true), new Trilu(), new OneHot(),
             };
             ops.AddRange(Unary.Create());
             ops.AddRange(Binary.Create());

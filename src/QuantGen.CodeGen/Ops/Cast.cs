@@ -24,10 +24,11 @@ namespace QuantGen.CodeGen.Ops
 
         public override TensorData[]? Fold(Node n) => new[] { In(n, 0).Constant!.CastTo(To(n)) };
 
-        public override void Emit(EmitContext ctx)
+        public override void Emit(EmitContext ctx) => EmitCast(ctx, ctx.InValue(0).Type, To(ctx.Node));
+
+        /// <summary>One Cast kernel call from input 0 to output 0 (shared with CastLike).</summary>
+        internal static void EmitCast(EmitContext ctx, DataType from, DataType to)
         {
-            var from = ctx.InValue(0).Type;
-            var to = To(ctx.Node);
             var k = ctx.Kernel("Tensor");
             if (from == to) ctx.W.Line($"{ctx.In(0)}.CopyTo({ctx.Out(0)});");
             else if (to == DataType.Bool) ctx.W.Line($"{k}.CastToBool<{ctx.Elem(from)}>({ctx.In(0)}, {ctx.Out(0)});");
