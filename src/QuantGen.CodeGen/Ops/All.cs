@@ -21,6 +21,8 @@ namespace QuantGen.CodeGen.Ops
                 new Softmax(false), new Softmax(true), new BatchNormalization(), new If(),
                 new QuantizeLinear(), new DequantizeLinear(), new DynamicQuantizeLinear(), new MatMulInteger(), new ConvInteger(),
                 new QLinearMatMul(), new QLinearConv(), new LookupTable(),
+                new ConvTranspose(), new LayerNormalization(false), new LayerNormalization(true), new GroupNormalization(false),
+                new GroupNormalization(true), new LpNormalization(), new PRelu(), new Predicate("IsNaN"), new Predicate("IsInf"), new Predicate("Not"),
             };
             ops.AddRange(Unary.Create());
             ops.AddRange(Binary.Create());

@@ -1,0 +1,145 @@
+using System;
+using System.Linq;
+using QuantGen.Graph;
+
+namespace QuantGen.CodeGen.Ops
+{
+    /// <summary>
+    /// ONNX ConvTranspose (opsets 1, 11, 22), float32, 1-D/2-D/3-D: group, strides, dilations, pads, output_padding,
+    /// output_shape, auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID, bias. The weights must be constant (they are transposed
+    /// per group at build time for the GEMM + col2im kernel, src/QuantGen.Kernels/ConvTransposeF32.cs).
+    /// </summary>
+    internal sealed class ConvTranspose : Operator
+    {
+        public override string OpType => "ConvTranspose";
+
+        internal sealed class Geometry
+        {
+            public int Batch, Cin, Cout, Group, Spatial;
+            public int[] In = Array.Empty<int>(), Out = Array.Empty<int>(), Kernel = Array.Empty<int>(), Strides = Array.Empty<int>(),
+                Dilations = Array.Empty<int>(), PadBegin = Array.Empty<int>();
+        }
+
+        /// <summary>Per-axis arrays padded to 3-D (leading axes of size 1) for the kernel.</summary>
+        private static int[] As3D(int[] v, int fill) => Enumerable.Repeat(fill, 3 - v.Length).Concat(v).ToArray();
+
+        internal static Geometry Resolve(Node n)
+        {
+            var x = ShapeOf(n, 0);
+            var w = ShapeOf(n, 1);
+            int spatial = x.Length - 2;
+            if (spatial < 1 || spatial > 3)
+                throw Unsupported(n, $"{spatial}-D transposed convolution is not supported (input {Shapes.Format(x)}); supported: 1-D, 2-D and 3-D");
+            if (w.Length != x.Length) throw Invalid(n, $"weight rank {w.Length} does not match input rank {x.Length}");
+            int group = checked((int)n.GetInt("group", 1));
+            if (group <= 0 || x[1] % group != 0) throw Invalid(n, $"group {group} does not divide the {x[1]} input channels");
+            if (w[0] != x[1]) throw Invalid(n, $"weight {Shapes.Format(w)} expects {w[0]} input channels, input has {x[1]}");
+            var kernel = w.Skip(2).ToArray();
+            var ks = n.GetInts("kernel_shape");
+            if (ks != null && ks.Length > 0 && !ks.Select(k => (int)k).SequenceEqual(kernel))
+                throw Invalid(n, $"kernel_shape [{string.Join(",", ks)}] disagrees with the weight shape {Shapes.Format(w)}");
+            var strides = OpUtil.Ints(n, "strides", spatial, 1);
+            var dil = OpUtil.Ints(n, "dilations", spatial, 1);
+            var pads = OpUtil.Ints(n, "pads", 2 * spatial, 0);
+            var outPad = OpUtil.Ints(n, "output_padding", spatial, 0);
+            var outShapeAttr = n.GetInts("output_shape");
+            var autoPad = n.GetString("auto_pad", "NOTSET");
+            if (autoPad is not ("NOTSET" or "SAME_UPPER" or "SAME_LOWER" or "VALID"))
+                throw Unsupported(n, $"auto_pad '{autoPad}' is not supported");
+            for (int i = 0; i < spatial; i++)
+            {
+                if (strides[i] <= 0 || dil[i] <= 0 || kernel[i] <= 0) throw Unsupported(n, "kernel, strides and dilations must be positive");
+                if (outPad[i] < 0) throw Unsupported(n, "output_padding must not be negative");
+                if ((long)(kernel[i] - 1) * dil[i] + 1 > OpUtil.MaxWindowExtent || Math.Abs((long)pads[i]) > OpUtil.MaxWindowExtent
+                    || Math.Abs((long)pads[i + spatial]) > OpUtil.MaxWindowExtent || outPad[i] > OpUtil.MaxWindowExtent)
+                    throw Unsupported(n, $"a window, pad or output_padding beyond {OpUtil.MaxWindowExtent} per axis is not supported");
+            }
+            int[]? target = null;
+            if (outShapeAttr != null && outShapeAttr.Length > 0)
+            {
+                if (outShapeAttr.Length != spatial && outShapeAttr.Length != spatial + 2)
+                    throw Unsupported(n, $"output_shape has {outShapeAttr.Length} values, expected {spatial} (or {spatial + 2})");
+                target = outShapeAttr.Skip(outShapeAttr.Length - spatial).Select(v => checked((int)v)).ToArray();
+            }
+            else if (autoPad is "SAME_UPPER" or "SAME_LOWER")
+                target = Enumerable.Range(0, spatial).Select(i => checked(x[i + 2] * strides[i])).ToArray();
+            var g = new Geometry
+            {
+                Batch = x[0], Cin = x[1], Group = group, Cout = checked(w[1] * group), Spatial = spatial,
+                In = x.Skip(2).ToArray(), Kernel = kernel, Strides = strides, Dilations = dil, PadBegin = new int[spatial], Out = new int[spatial],
+            };
+            for (int i = 0; i < spatial; i++)
+            {
+                long natural = (long)strides[i] * (x[i + 2] - 1) + outPad[i] + (long)(kernel[i] - 1) * dil[i] + 1;
+                if (target != null)
+                {
+                    long total = natural - target[i];
+                    long half = (long)Math.Floor(total / 2.0);
+                    // Opset 11+: SAME_UPPER puts the odd pixel at the end; before, and for the other modes, at the beginning.
+                    // Opset 1 reads the other way round. A negative total with NOTSET extends the end of the output.
+                    bool extraAtEnd = n.Opset >= 11 ? autoPad == "SAME_UPPER" : autoPad != "SAME_UPPER";
+                    long begin = autoPad is "SAME_UPPER" or "SAME_LOWER" ? (extraAtEnd ? half : total - half) : total < 0 ? 0 : (extraAtEnd ? half : total - half);
+                    g.PadBegin[i] = checked((int)begin);
+                    g.Out[i] = target[i];
+                }
+                else if (autoPad == "VALID")
+                {
+                    g.Out[i] = checked((int)natural);
+                }
+                else
+                {
+                    if (pads[i] < 0 || pads[i + spatial] < 0) throw Unsupported(n, "pads must not be negative");
+                    g.PadBegin[i] = pads[i];
+                    g.Out[i] = checked((int)(natural - pads[i] - pads[i + spatial]));
+                }
+                if (g.Out[i] <= 0) throw new QgException(DiagnosticIds.ShapeInference, $"{n.Describe()}: output size {g.Out[i]} on spatial axis {i} is not positive");
+            }
+            return g;
+        }
+
+        public override void Infer(Node n)
+        {
+            RequireTypes(n, 0, DataType.Float);
+            RequireTypes(n, 1, DataType.Float);
+            if (n.Input(2) != null) RequireTypes(n, 2, DataType.Float);
+            var g = Resolve(n);
+            if (In(n, 1).Constant == null)
+                throw new QgException(DiagnosticIds.UnsupportedOp, $"{n.Describe()}: run-time weights ('{In(n, 1).Name}') are not supported; ConvTranspose needs constant weights");
+            if (n.Input(2) is Value b && (b.Shape!.Length != 1 || b.Shape[0] != g.Cout))
+                throw Invalid(n, $"bias shape {Shapes.Format(b.Shape)} does not match {g.Cout} output channels");
+            SetOutput(n, 0, DataType.Float, new[] { g.Batch, g.Cout }.Concat(g.Out).ToArray());
+        }
+
+        public override long ScratchBytes(Node n)
+        {
+            var g = Resolve(n);
+            return 4L * (g.Cout / g.Group) * OpUtil.Prod(g.Kernel) * OpUtil.Prod(g.In);
+        }
+
+        public override string Describe(Node n)
+        {
+            var g = Resolve(n);
+            return $"{g.Cin}->{g.Cout}, kernel {string.Join("x", g.Kernel)}, stride {string.Join("x", g.Strides)}{(g.Group > 1 ? ", group " + g.Group : "")}, " +
+                $"pads begin [{string.Join(",", g.PadBegin)}], out {string.Join("x", g.Out)}";
+        }
+
+        public override void Emit(EmitContext ctx)
+        {
+            var n = ctx.Node;
+            var g = Resolve(n);
+            var w = In(n, 1).Constant!.ToFloats();
+            int cinG = g.Cin / g.Group, coutG = g.Cout / g.Group, taps = OpUtil.Prod(g.Kernel), m = coutG * taps;
+            // W [Cin, Mg, taps] -> Wt [group][Mg * taps, Cin/group].
+            var wt = new float[w.Length];
+            for (int grp = 0; grp < g.Group; grp++)
+                for (int c = 0; c < cinG; c++)
+                    for (int r = 0; r < m; r++)
+                        wt[(grp * m + r) * cinG + c] = w[(grp * cinG + c) * m + r];
+            var wConst = ctx.Const(new TensorData(DataType.Float, new[] { g.Group, m, cinG }, wt), In(n, 1).Name + " transposed per group");
+            var bias = ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty";
+            ctx.W.Line($"{ctx.Kernel("ConvTransposeF32")}.Run({ctx.In(0)}, {wConst}, {bias}, {ctx.Out(0)}, {ctx.Scratch("float")},");
+            ctx.W.Line($"    {g.Batch}, {g.Cin}, {g.Cout}, {g.Group}, {CodeWriter.Ints(As3D(g.In, 1))}, {CodeWriter.Ints(As3D(g.Out, 1))}, {CodeWriter.Ints(As3D(g.Kernel, 1))}, " +
+                $"{CodeWriter.Ints(As3D(g.Strides, 1))}, {CodeWriter.Ints(As3D(g.Dilations, 1))}, {CodeWriter.Ints(As3D(g.PadBegin, 0))});");
+        }
+    }
+}
