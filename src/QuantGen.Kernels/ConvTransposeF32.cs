@@ -64,6 +64,22 @@ namespace QuantGen.Kernels
             }
         }
 
+        /// <summary>
+        /// Run-time weights: W [group * cinG, m] (m = M/group * taps) into wt [group][m, cinG], the layout
+        /// <see cref="Run"/> reads (constant weights are packed this way at build time).
+        /// </summary>
+        public static void PackWeights(ReadOnlySpan<float> w, Span<float> wt, int group, int cinG, int m)
+        {
+            if (w.Length < (long)group * cinG * m || wt.Length < (long)group * cinG * m) throw new ArgumentException("ConvTranspose weights too small");
+            for (int g = 0; g < group; g++)
+                for (int c = 0; c < cinG; c++)
+                {
+                    var src = w.Slice((g * cinG + c) * m, m);
+                    var dst = wt.Slice(g * m * cinG);
+                    for (int r = 0; r < m; r++) dst[r * cinG + c] = src[r];
+                }
+        }
+
         /// <summary>ceil(a / b) for b &gt; 0 and any sign of a.</summary>
         private static int CeilDiv(int a, int b) => a >= 0 ? (a + b - 1) / b : -(-a / b);
     }

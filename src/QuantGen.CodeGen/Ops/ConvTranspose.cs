@@ -6,8 +6,8 @@ namespace QuantGen.CodeGen.Ops
 {
     /// <summary>
     /// ONNX ConvTranspose (opsets 1, 11, 22), float32, 1-D/2-D/3-D: group, strides, dilations, pads, output_padding,
-    /// output_shape, auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID, bias. The weights must be constant (they are transposed
-    /// per group at build time for the GEMM + col2im kernel, src/QuantGen.Kernels/ConvTransposeF32.cs).
+    /// output_shape, auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID, bias. Weights are transposed per group for the GEMM + col2im
+    /// kernel (src/QuantGen.Kernels/ConvTransposeF32.cs): constant weights at build time, run-time weights into the workspace.
     /// </summary>
     internal sealed class ConvTranspose : Operator
     {
@@ -103,8 +103,6 @@ namespace QuantGen.CodeGen.Ops
             RequireTypes(n, 1, DataType.Float);
             if (n.Input(2) != null) RequireTypes(n, 2, DataType.Float);
             var g = Resolve(n);
-            if (In(n, 1).Constant == null)
-                throw new QgException(DiagnosticIds.UnsupportedOp, $"{n.Describe()}: run-time weights ('{In(n, 1).Name}') are not supported; ConvTranspose needs constant weights");
             if (n.Input(2) is Value b && (b.Shape!.Length != 1 || b.Shape[0] != g.Cout))
                 throw Invalid(n, $"bias shape {Shapes.Format(b.Shape)} does not match {g.Cout} output channels");
             SetOutput(n, 0, DataType.Float, new[] { g.Batch, g.Cout }.Concat(g.Out).ToArray());
@@ -113,8 +111,11 @@ namespace QuantGen.CodeGen.Ops
         public override long ScratchBytes(Node n)
         {
             var g = Resolve(n);
-            return 4L * (g.Cout / g.Group) * OpUtil.Prod(g.Kernel) * OpUtil.Prod(g.In);
+            return 4L * ColsFloats(g) + (In(n, 1).Constant == null ? 4L * Shapes.Size(ShapeOf(n, 1)) : 0);
         }
+
+        /// <summary>Floats of the GEMM columns for one image and group (weights packed at run time follow them).</summary>
+        private static long ColsFloats(Geometry g) => (long)(g.Cout / g.Group) * OpUtil.Prod(g.Kernel) * OpUtil.Prod(g.In);
 
         public override string Describe(Node n)
         {
@@ -127,17 +128,31 @@ namespace QuantGen.CodeGen.Ops
         {
             var n = ctx.Node;
             var g = Resolve(n);
-            var w = In(n, 1).Constant!.ToFloats();
             int cinG = g.Cin / g.Group, coutG = g.Cout / g.Group, taps = OpUtil.Prod(g.Kernel), m = coutG * taps;
-            // W [Cin, Mg, taps] -> Wt [group][Mg * taps, Cin/group].
-            var wt = new float[w.Length];
-            for (int grp = 0; grp < g.Group; grp++)
-                for (int c = 0; c < cinG; c++)
-                    for (int r = 0; r < m; r++)
-                        wt[(grp * m + r) * cinG + c] = w[(grp * cinG + c) * m + r];
-            var wConst = ctx.Const(new TensorData(DataType.Float, new[] { g.Group, m, cinG }, wt), In(n, 1).Name + " transposed per group");
+            var k = ctx.Kernel("ConvTransposeF32");
+            string wArg, cols = ctx.Scratch("float");
+            if (In(n, 1).Constant is TensorData wc)
+            {
+                // W [Cin, Mg, taps] -> Wt [group][Mg * taps, Cin/group], as PackWeights does at run time.
+                var w = wc.ToFloats();
+                var wt = new float[w.Length];
+                for (int grp = 0; grp < g.Group; grp++)
+                    for (int c = 0; c < cinG; c++)
+                        for (int r = 0; r < m; r++)
+                            wt[(grp * m + r) * cinG + c] = w[(grp * cinG + c) * m + r];
+                wArg = ctx.Const(new TensorData(DataType.Float, new[] { g.Group, m, cinG }, wt), In(n, 1).Name + " transposed per group");
+            }
+            else
+            {
+                var ws = ctx.Local("convTScratch");
+                ctx.W.Line($"var {ws} = {ctx.Scratch("float")};");
+                long colsFloats = ColsFloats(g);
+                wArg = $"{ws}.Slice({colsFloats})";
+                cols = $"{ws}.Slice(0, {colsFloats})";
+                ctx.W.Line($"{k}.PackWeights({ctx.In(1)}, {wArg}, {g.Group}, {cinG}, {m});");
+            }
             var bias = ctx.HasInput(2) ? ctx.In(2) : "ReadOnlySpan<float>.Empty";
-            ctx.W.Line($"{ctx.Kernel("ConvTransposeF32")}.Run({ctx.In(0)}, {wConst}, {bias}, {ctx.Out(0)}, {ctx.Scratch("float")},");
+            ctx.W.Line($"{k}.Run({ctx.In(0)}, {wArg}, {bias}, {ctx.Out(0)}, {cols},");
             ctx.W.Line($"    {g.Batch}, {g.Cin}, {g.Cout}, {g.Group}, {CodeWriter.Ints(As3D(g.In, 1))}, {CodeWriter.Ints(As3D(g.Out, 1))}, {CodeWriter.Ints(As3D(g.Kernel, 1))}, " +
                 $"{CodeWriter.Ints(As3D(g.Strides, 1))}, {CodeWriter.Ints(As3D(g.Dilations, 1))}, {CodeWriter.Ints(As3D(g.PadBegin, 0))});");
         }
