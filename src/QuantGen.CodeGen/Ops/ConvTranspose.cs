@@ -57,9 +57,9 @@ namespace QuantGen.CodeGen.Ops
             int[]? target = null;
             if (outShapeAttr != null && outShapeAttr.Length > 0)
             {
-                if (outShapeAttr.Length != spatial && outShapeAttr.Length != spatial + 2)
-                    throw Unsupported(n, $"output_shape has {outShapeAttr.Length} values, expected {spatial} (or {spatial + 2})");
-                target = outShapeAttr.Skip(outShapeAttr.Length - spatial).Select(v => checked((int)v)).ToArray();
+                if (outShapeAttr.Length != spatial)
+                    throw Unsupported(n, $"output_shape has {outShapeAttr.Length} values, expected {spatial} (one per spatial axis)");
+                target = outShapeAttr.Select(v => checked((int)v)).ToArray();
             }
             else if (autoPad is "SAME_UPPER" or "SAME_LOWER")
                 target = Enumerable.Range(0, spatial).Select(i => checked(x[i + 2] * strides[i])).ToArray();
@@ -75,9 +75,10 @@ namespace QuantGen.CodeGen.Ops
                 {
                     long total = natural - target[i];
                     long half = (long)Math.Floor(total / 2.0);
-                    // Opset 11+: SAME_UPPER puts the odd pixel at the end; before, and for the other modes, at the beginning.
-                    // Opset 1 reads the other way round. A negative total with NOTSET extends the end of the output.
-                    bool extraAtEnd = n.Opset >= 11 ? autoPad == "SAME_UPPER" : autoPad != "SAME_UPPER";
+                    // SAME_UPPER puts an odd pixel of padding at the end, the other modes at the beginning, in every opset: the
+                    // rule of the current ONNX text, its reference implementation and ONNX Runtime (the opset 1 text, which
+                    // reads the other way round, is followed by neither). A negative total with NOTSET extends the end.
+                    bool extraAtEnd = autoPad == "SAME_UPPER";
                     long begin = autoPad is "SAME_UPPER" or "SAME_LOWER" ? (extraAtEnd ? half : total - half) : total < 0 ? 0 : (extraAtEnd ? half : total - half);
                     g.PadBegin[i] = checked((int)begin);
                     g.Out[i] = target[i];
