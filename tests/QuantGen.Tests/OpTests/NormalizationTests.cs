@@ -71,6 +71,13 @@ namespace QuantGen.Tests.OpTests
             yield return Simple("groupnorm18_g1_eps", 18, "GroupNormalization", new[] { ("X", F, S(2, 6, 5)) }, F, a => { a.Int("num_groups", 1); a.Float("epsilon", 0.01f); },
                 consts: new[] { ("S", S(1)), ("B", S(1)) });
             yield return Simple("groupnorm18_g_eq_c", 18, "GroupNormalization", new[] { ("X", F, S(1, 3, 4, 4)), ("S", F, S(3)), ("B", F, S(3)) }, F, a => a.Int("num_groups", 3));
+            // GroupNormalization (opset 21: one scale and bias per channel)
+            yield return Simple("groupnorm21_g2", 21, "GroupNormalization", new[] { ("X", F, S(2, 4, 3, 3)), ("S", F, S(4)), ("B", F, S(4)) }, F, a => a.Int("num_groups", 2));
+            yield return Simple("groupnorm21_g3_const", 21, "GroupNormalization", new[] { ("X", F, S(1, 6, 5)) }, F, a => a.Int("num_groups", 3),
+                consts: new[] { ("S", S(6)), ("B", S(6)) });
+            // RMSNormalization (opset 23)
+            yield return Simple("rmsnorm_axis_last", 23, "RMSNormalization", new[] { ("X", F, S(2, 3, 8)), ("S", F, S(8)) }, F);
+            yield return Simple("rmsnorm_axis1_eps", 23, "RMSNormalization", new[] { ("X", F, S(2, 3, 4)), ("S", F, S(3, 4)) }, F, a => { a.Int("axis", 1); a.Float("epsilon", 0.1f); });
             // LpNormalization
             foreach (var (p, axis) in new[] { (2, -1), (1, -1), (2, 0), (1, 1), (2, 1) })
                 yield return Simple($"lpnorm_p{p}_axis{axis}", 1, "LpNormalization", new[] { ("X", F, S(3, 4, 5)) }, F, a => { a.Int("p", p); a.Int("axis", axis); });
@@ -84,6 +91,8 @@ namespace QuantGen.Tests.OpTests
             // PRelu
             foreach (var (x, s, opset) in new[] { (S(2, 3, 4), S(2, 3, 4), 9), (S(2, 3, 4), S(4), 9), (S(2, 3, 4, 5), S(3, 1, 1), 16), (S(3, 4), S(1), 7), (S(2, 5), S(5), 16) })
                 yield return Simple($"prelu_{Shape(x)}_{Shape(s)}_opset{opset}", opset, "PRelu", new[] { ("X", F, x), ("Slope", F, s) }, F);
+            yield return Simple("prelu_int32_opset16", 16, "PRelu", new[] { ("X", I32, S(3, 4)), ("Slope", I32, S(4)) }, I32);
+            yield return Simple("prelu_int64_opset16", 16, "PRelu", new[] { ("X", I64, S(2, 3)), ("Slope", I64, S(1)) }, I64);
             yield return Simple("prelu_const_slope", 9, "PRelu", new[] { ("X", F, S(1, 3, 2, 2)) }, F, consts: new[] { ("Slope", S(3, 1, 1)) });
             // IsNaN / IsInf / Not
             Action<Random, Dictionary<string, Array>> special = (r, d) =>
