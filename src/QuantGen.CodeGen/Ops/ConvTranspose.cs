@@ -109,6 +109,38 @@ namespace QuantGen.CodeGen.Ops
             SetOutput(n, 0, DataType.Float, new[] { g.Batch, g.Cout }.Concat(g.Out).ToArray());
         }
 
+        /// <summary>Build-time evaluation (constant folding and the int8 calibration's reference run): a direct scatter-add.</summary>
+        public override TensorData[]? Fold(Node n)
+        {
+            var g = Resolve(n);
+            var x = In(n, 0).Constant!.ToFloats();
+            var w = In(n, 1).Constant!.ToFloats();
+            var bias = n.Input(2)?.Constant?.ToFloats();
+            int[] ind = As3D(g.In, 1), outd = As3D(g.Out, 1), k = As3D(g.Kernel, 1), st = As3D(g.Strides, 1), dl = As3D(g.Dilations, 1), pb = As3D(g.PadBegin, 0);
+            int cinG = g.Cin / g.Group, coutG = g.Cout / g.Group, inPlane = OpUtil.Prod(ind), outPlane = OpUtil.Prod(outd), taps = OpUtil.Prod(k);
+            var y = new float[g.Batch * g.Cout * outPlane];
+            for (int b = 0; b < g.Batch; b++)
+                for (int oc = 0; oc < g.Cout; oc++)
+                {
+                    int grp = oc / coutG, m = oc % coutG;
+                    for (int o = 0; o < outPlane; o++) y[(b * g.Cout + oc) * outPlane + o] = bias?[oc] ?? 0f;
+                    for (int c = grp * cinG; c < (grp + 1) * cinG; c++)
+                        for (int p = 0; p < inPlane; p++)
+                        {
+                            float xv = x[(b * g.Cin + c) * inPlane + p];
+                            int pz = p / (ind[1] * ind[2]), py = p / ind[2] % ind[1], px = p % ind[2];
+                            for (int t = 0; t < taps; t++)
+                            {
+                                int a = t / (k[1] * k[2]), i = t / k[2] % k[1], j = t % k[2];
+                                int oz = pz * st[0] + a * dl[0] - pb[0], oy = py * st[1] + i * dl[1] - pb[1], ox = px * st[2] + j * dl[2] - pb[2];
+                                if ((uint)oz >= (uint)outd[0] || (uint)oy >= (uint)outd[1] || (uint)ox >= (uint)outd[2]) continue;
+                                y[(b * g.Cout + oc) * outPlane + (oz * outd[1] + oy) * outd[2] + ox] += xv * w[(c * coutG + m) * taps + t];
+                            }
+                        }
+                }
+            return new[] { Reference.Float(n.Outputs[0].Shape!, y) };
+        }
+
         public override long ScratchBytes(Node n)
         {
             var g = Resolve(n);

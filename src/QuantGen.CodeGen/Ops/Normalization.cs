@@ -49,6 +49,40 @@ namespace QuantGen.CodeGen.Ops
             if (Used(n, 2)) SetOutput(n, 2, DataType.Float, stat);
         }
 
+        /// <summary>Build-time evaluation (constant folding and the int8 calibration's reference run), in double as the kernel.</summary>
+        public override TensorData[]? Fold(Node n)
+        {
+            var shape = ShapeOf(n, 0);
+            var (axis, rows, len) = Layout(n);
+            var x = In(n, 0).Constant!.ToFloats();
+            float eps = n.GetFloat("epsilon", 1e-5f);
+            float[] Operand(int i)
+            {
+                if (n.Input(i) == null) return new float[x.Length];
+                var c = In(n, i).Constant!.ToFloats();
+                var st = Shapes.BroadcastStrides(ShapeOf(n, i), shape);
+                var xs = Shapes.Strides(shape);
+                return Enumerable.Range(0, x.Length).Select(e => { int o = 0; for (int d = 0; d < shape.Length; d++) o += e / xs[d] % shape[d] * st[d]; return c[o]; }).ToArray();
+            }
+            var scale = Operand(1);
+            var bias = _rms ? new float[x.Length] : Operand(2);
+            var y = new float[x.Length];
+            var mean = new float[rows];
+            var inv = new float[rows];
+            for (int r = 0; r < rows; r++)
+            {
+                double m = 0, v = 0;
+                if (!_rms) { for (int i = 0; i < len; i++) m += x[r * len + i]; m /= len; }
+                for (int i = 0; i < len; i++) { double d = x[r * len + i] - m; v += d * d; }
+                v /= len;
+                inv[r] = (float)(1.0 / Math.Sqrt(v + eps));
+                mean[r] = (float)m;
+                for (int i = 0; i < len; i++) { int e = r * len + i; y[e] = (x[e] - mean[r]) * inv[r] * scale[e] + bias[e]; }
+            }
+            var stat = shape.Select((d, i) => i < axis ? d : 1).ToArray();
+            return _rms ? new[] { Reference.Float(shape, y) } : new[] { Reference.Float(shape, y), Reference.Float(stat, mean), Reference.Float(stat, inv) };
+        }
+
         /// <summary>How the kernel reads scale or bias: directly (null copy), or broadcast into n or rows * n floats first.</summary>
         private static (int[]? CopyShape, int[]? CopyStrides, int Size, int RowStride) Operand(Node n, int input, int axis, int len)
         {
@@ -153,6 +187,33 @@ namespace QuantGen.CodeGen.Ops
             SetOutput(n, 0, DataType.Float, ShapeOf(n, 0));
         }
 
+        public override TensorData[]? Fold(Node n)
+        {
+            var l = Layout(n);
+            var x = In(n, 0).Constant!.ToFloats();
+            var scale = In(n, 1).Constant!.ToFloats();
+            var bias = In(n, 2).Constant!.ToFloats();
+            float eps = n.GetFloat("epsilon", 1e-5f);
+            int cg = l.Channels / l.Groups, len = cg * l.Spatial;
+            var y = new float[x.Length];
+            for (int r = 0; r < l.Batch * l.Groups; r++)
+            {
+                double m = 0, v = 0;
+                for (int i = 0; i < len; i++) m += x[r * len + i];
+                m /= len;
+                for (int i = 0; i < len; i++) { double d = x[r * len + i] - m; v += d * d; }
+                v /= len;
+                float inv = (float)(1.0 / Math.Sqrt(v + eps)), mf = (float)m;
+                int g = r % l.Groups;
+                for (int i = 0; i < len; i++)
+                {
+                    int a = l.PerGroup ? g : g * cg + i / l.Spatial;
+                    y[r * len + i] = (x[r * len + i] - mf) * (scale[a] * inv) + bias[a];
+                }
+            }
+            return new[] { Reference.Float(ShapeOf(n, 0), y) };
+        }
+
         public override string Describe(Node n)
         {
             var l = Layout(n);
@@ -189,6 +250,23 @@ namespace QuantGen.CodeGen.Ops
             RequireTypes(n, 0, DataType.Float);
             Layout(n);
             SetOutput(n, 0, DataType.Float, ShapeOf(n, 0));
+        }
+
+        public override TensorData[]? Fold(Node n)
+        {
+            var (outer, len, inner, p) = Layout(n);
+            var x = In(n, 0).Constant!.ToFloats();
+            var y = new float[x.Length];
+            for (int o = 0; o < outer; o++)
+                for (int j = 0; j < inner; j++)
+                {
+                    int b = o * len * inner + j;
+                    double s = 0;
+                    for (int i = 0; i < len; i++) { double v = x[b + i * inner]; s += p == 1 ? Math.Abs(v) : v * v; }
+                    float norm = (float)(p == 1 ? s : Math.Sqrt(s));
+                    for (int i = 0; i < len; i++) y[b + i * inner] = norm == 0f ? 0f : x[b + i * inner] / norm;
+                }
+            return new[] { Reference.Float(ShapeOf(n, 0), y) };
         }
 
         public override void Emit(EmitContext ctx)

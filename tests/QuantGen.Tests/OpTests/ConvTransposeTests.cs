@@ -85,7 +85,26 @@ namespace QuantGen.Tests.OpTests
             return new OpCase(name, b);
         }
 
-        public static IReadOnlyList<OpCase> Cases() => Specs().Select(Make).ToList();
+        /// <summary>All inputs constant: the node is evaluated at build time (Fold), then added to a run-time input.</summary>
+        private static OpCase Folded(string name, int[] x, int[] w, int group, long[] strides, long[] pads, long[] outPad)
+        {
+            var r = Rng(name);
+            int cout = w[1] * group;
+            var yShape = new[] { x[0], cout }.Concat(x.Skip(2).Select((d, i) => (int)(strides[i] * (d - 1) + outPad[i] + w[i + 2] - pads[i] - pads[i + strides.Length]))).ToArray();
+            var b = new OnnxBuilder(11).Input("Z", F, yShape)
+                .Initializer("X", Floats(r, x), x).Initializer("W", Floats(r, w), w).Initializer("B", Floats(r, S(cout)), cout);
+            b.Node("ConvTranspose", new[] { "X", "W", "B" }, new[] { "T" }, a =>
+            {
+                a.Int("group", group); a.Ints("strides", strides); a.Ints("pads", pads); a.Ints("output_padding", outPad);
+            });
+            b.Node("Add", new[] { "T", "Z" }, new[] { "Y" }).Output("Y", F);
+            return new OpCase(name, b);
+        }
+
+        public static IReadOnlyList<OpCase> Cases() => Specs().Select(Make)
+            .Append(Folded("convtranspose_folded_2d_group2", S(1, 4, 3, 4), S(4, 2, 3, 2), 2, new long[] { 2, 1 }, new long[] { 1, 0, 0, 1 }, new long[] { 1, 0 }))
+            .Append(Folded("convtranspose_folded_3d", S(1, 2, 2, 3, 2), S(2, 3, 2, 2, 3), 1, new long[] { 1, 2, 1 }, new long[] { 0, 1, 0, 0, 0, 1 }, new long[] { 0, 1, 0 }))
+            .ToList();
 
         public static TheoryData<string> CaseNames => Names(Cases());
 

@@ -48,8 +48,28 @@ namespace QuantGen.Tests.OpTests
             return new OpCase(name, b, data);
         }
 
+        /// <summary>All inputs constant: the node is evaluated at build time (Fold), then added to a run-time input.</summary>
+        private static OpCase Folded(string name, int opset, string op, int[] x, int[][] consts, Action<AttributeList>? attrs = null)
+        {
+            var r = Rng(name);
+            var b = new OnnxBuilder(opset).Input("Z", F, x).Initializer("X", Floats(r, x, -2, 2), x);
+            for (int i = 0; i < consts.Length; i++) b.Initializer("C" + i, Floats(r, consts[i], 0.5, 1.5), consts[i]);
+            b.Node(op, new[] { "X" }.Concat(consts.Select((_, i) => "C" + i)).ToArray(), new[] { "T" }, attrs);
+            b.Node("Add", new[] { "T", "Z" }, new[] { "Y" }).Output("Y", F);
+            return new OpCase(name, b);
+        }
+
         private static IEnumerable<OpCase> All()
         {
+            yield return Folded("folded_layernorm", 17, "LayerNormalization", S(2, 3, 4), new[] { S(3, 4), S(4) }, a => a.Int("axis", 1));
+            yield return Folded("folded_rmsnorm", 23, "RMSNormalization", S(2, 3, 4), new[] { S(4) });
+            yield return Folded("folded_instancenorm", 7, "InstanceNormalization", S(2, 3, 5), new[] { S(3), S(3) });
+            yield return Folded("folded_groupnorm18", 18, "GroupNormalization", S(2, 4, 3), new[] { S(2), S(2) }, a => a.Int("num_groups", 2));
+            yield return Folded("folded_groupnorm21", 21, "GroupNormalization", S(2, 4, 3), new[] { S(4), S(4) }, a => a.Int("num_groups", 2));
+            yield return Folded("folded_lpnorm_p1_axis0", 7, "LpNormalization", S(3, 4), Array.Empty<int[]>(), a => { a.Int("p", 1); a.Int("axis", 0); });
+            yield return Folded("folded_prelu", 16, "PRelu", S(2, 3, 4), new[] { S(3, 1) });
+            yield return Folded("folded_selu", 7, "Selu", S(2, 5), Array.Empty<int[]>(), a => a.Float("alpha", 1.5f));
+            yield return Folded("folded_mish", 18, "Mish", S(2, 5), Array.Empty<int[]>());
             // LayerNormalization
             yield return LayerNorm(S(2, 3, 8), -1, S(8), S(8));
             yield return LayerNorm(S(2, 3, 8), 1, S(3, 8), S(3, 8), outputs: 3);
