@@ -65,6 +65,33 @@ namespace QuantGen.Kernels
             for (int i = 0; i < x.Length; i++) { float v = x[i]; y[i] = v < 0f ? alpha * (MathF.Exp(v) - 1f) : v; }
         }
 
+        /// <summary>Selu: gamma * x for x &gt; 0, gamma * alpha * (exp(x) - 1) otherwise.</summary>
+        public static void Selu(ReadOnlySpan<float> x, Span<float> y, float alpha, float gamma)
+        {
+            for (int i = 0; i < x.Length; i++) { float v = x[i]; y[i] = v > 0f ? gamma * v : gamma * (alpha * (MathF.Exp(v) - 1f)); }
+        }
+
+        /// <summary>ThresholdedRelu: x where x &gt; alpha, else 0.</summary>
+        public static void ThresholdedRelu(ReadOnlySpan<float> x, Span<float> y, float alpha)
+        {
+            for (int i = 0; i < x.Length; i++) { float v = x[i]; y[i] = v > alpha ? v : 0f; }
+        }
+
+        public static void IsNaN(ReadOnlySpan<float> x, Span<bool> y)
+        {
+            for (int i = 0; i < x.Length; i++) y[i] = float.IsNaN(x[i]);
+        }
+
+        /// <summary>IsInf: true for +inf when <paramref name="positive"/>, for -inf when <paramref name="negative"/>.</summary>
+        public static void IsInf(ReadOnlySpan<float> x, Span<bool> y, bool positive, bool negative)
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                float v = x[i];
+                y[i] = positive && float.IsPositiveInfinity(v) || negative && float.IsNegativeInfinity(v);
+            }
+        }
+
         /// <summary>Negation for signed integer and float tensors.</summary>
         public static void Neg<T>(ReadOnlySpan<T> x, Span<T> y) where T : INumber<T>
         {
@@ -131,6 +158,10 @@ namespace QuantGen.Kernels
     {
         public static float Apply(float x) => 0.5f * x * (1f + MathF.Tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
     }
+    /// <summary>Mish: x * tanh(softplus(x)).</summary>
+    internal struct MishOp : IUnaryOp { public static float Apply(float x) => x * MathF.Tanh(SoftplusOp.Apply(x)); }
+    /// <summary>PRelu: x where x &gt;= 0, slope * x otherwise.</summary>
+    internal struct PReluOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a < T.Zero ? a * b : a; }
     internal struct GeluOp : IUnaryOp { public static float Apply(float x) => 0.5f * x * (1f + Elementwise.Erf(x * 0.70710678118654752f)); }
 
     internal struct AddOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a + b; }

@@ -23,6 +23,8 @@ namespace QuantGen.CodeGen.Ops
                 new QLinearMatMul(), new QLinearConv(), new LookupTable(), new Resize(false), new Resize(true),
                 new QLinearMatMul(), new QLinearConv(), new LookupTable(),
                 new Pad(), new Split(), new Tile(), new Range(), new CastLike(), new DepthToSpace(false), new DepthToSpace(true), new Trilu(), new OneHot(),
+                new ConvTranspose(), new LayerNormalization(false), new LayerNormalization(true), new GroupNormalization(false),
+                new GroupNormalization(true), new LpNormalization(), new PRelu(), new Predicate("IsNaN"), new Predicate("IsInf"), new Predicate("Not"),
             };
             ops.AddRange(Unary.Create());
             ops.AddRange(Binary.Create());

@@ -51,6 +51,8 @@ namespace QuantGen.CodeGen.Ops
             "LeakyRelu" => (n.GetFloat("alpha", 0.01f), 0f),
             "HardSigmoid" => (n.GetFloat("alpha", 0.2f), n.GetFloat("beta", 0.5f)),
             "Elu" => (n.GetFloat("alpha", 1f), 0f),
+            "Selu" => (n.GetFloat("alpha", 1.67326319217681884765625f), n.GetFloat("gamma", 1.05070102214813232421875f)),
+            "ThresholdedRelu" => (n.GetFloat("alpha", 1f), 0f),
             _ => (0f, 0f),
         };
 
@@ -59,6 +61,8 @@ namespace QuantGen.CodeGen.Ops
             "LeakyRelu" => x < 0 ? x * p.A : x,
             "HardSigmoid" => Math.Max(0, Math.Min(1, p.A * x + p.B)),
             "Elu" => x < 0 ? p.A * (Math.Exp(x) - 1) : x,
+            "Selu" => x > 0 ? p.B * x : p.B * (p.A * (Math.Exp(x) - 1)),
+            "ThresholdedRelu" => x > p.A ? x : 0,
             "HardSwish" => x * Math.Max(0, Math.Min(1, x / 6.0 + 0.5)),
             "Gelu" when p.A == 1f => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
             _ => _fold(x),
@@ -76,6 +80,8 @@ namespace QuantGen.CodeGen.Ops
                 case "HardSigmoid": ctx.W.Line($"{k}.HardSigmoid({ctx.In(0)}, {ctx.Out(0)}, {CodeWriter.Float(a)}, {CodeWriter.Float(b)});"); break;
                 case "HardSwish": ctx.W.Line($"{k}.HardSwish({ctx.In(0)}, {ctx.Out(0)});"); break;
                 case "Elu": ctx.W.Line($"{k}.Elu({ctx.In(0)}, {ctx.Out(0)}, {CodeWriter.Float(a)});"); break;
+                case "Selu": ctx.W.Line($"{k}.Selu({ctx.In(0)}, {ctx.Out(0)}, {CodeWriter.Float(a)}, {CodeWriter.Float(b)});"); break;
+                case "ThresholdedRelu": ctx.W.Line($"{k}.ThresholdedRelu({ctx.In(0)}, {ctx.Out(0)}, {CodeWriter.Float(a)});"); break;
                 case "Abs": ctx.W.Line($"{k}.Abs<{t}>({ctx.In(0)}, {ctx.Out(0)});"); break;
                 case "Neg": ctx.W.Line($"{k}.Neg<{t}>({ctx.In(0)}, {ctx.Out(0)});"); break;
                 case "Gelu" when a == 1f:
@@ -116,6 +122,9 @@ namespace QuantGen.CodeGen.Ops
             new Unary("Cos", "CosOp", Math.Cos),
             new Unary("Sign", "SignOp", x => Math.Sign(x)),
             new Unary("Gelu", "GeluOp", x => 0.5 * x * (1 + Erf(x / Math.Sqrt(2)))),
+            new Unary("Selu", null, x => x),
+            new Unary("ThresholdedRelu", null, x => x),
+            new Unary("Mish", "MishOp", x => x * Math.Tanh(x > 20 ? x : Math.Log(1 + Math.Exp(x)))),
         };
     }
 

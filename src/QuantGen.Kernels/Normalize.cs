@@ -1,0 +1,100 @@
+using System;
+
+namespace QuantGen.Kernels
+{
+    /// <summary>
+    /// Normalizations over contiguous rows, with sums in double: LayerNormalization and RMSNormalization
+    /// (<see cref="Rows"/>), InstanceNormalization and GroupNormalization (<see cref="Groups"/>), LpNormalization
+    /// (<see cref="Lp"/>).
+    /// </summary>
+    internal static class Normalize
+    {
+        /// <summary>
+        /// Each of <paramref name="rows"/> rows of <paramref name="n"/> floats: y = (x - mean) / sqrt(var + eps) * scale + bias
+        /// (or with <paramref name="rms"/>: y = x / sqrt(mean(x^2) + eps) * scale). Scale and bias hold <paramref name="n"/>
+        /// values per row and advance by their row stride (0: shared by all rows); bias may be empty. Mean and invStd
+        /// (one value per row) are written when not empty.
+        /// </summary>
+        public static void Rows(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> scale, int scaleRowStride,
+            ReadOnlySpan<float> bias, int biasRowStride, Span<float> mean, Span<float> invStd, int rows, int n, float eps, bool rms)
+        {
+            if (x.Length < (long)rows * n || y.Length < (long)rows * n) throw new ArgumentException("Normalize operand too small");
+            for (int r = 0; r < rows; r++)
+            {
+                var xr = x.Slice(r * n, n);
+                var yr = y.Slice(r * n, n);
+                var sr = scale.Slice(r * scaleRowStride, n);
+                double m = 0;
+                if (!rms)
+                {
+                    for (int i = 0; i < n; i++) m += xr[i];
+                    m /= n;
+                }
+                double v = 0;
+                for (int i = 0; i < n; i++) { double d = xr[i] - m; v += d * d; }
+                v /= n;
+                float inv = (float)(1.0 / Math.Sqrt(v + eps));
+                float mf = (float)m;
+                if (!mean.IsEmpty) mean[r] = mf;
+                if (!invStd.IsEmpty) invStd[r] = inv;
+                if (bias.IsEmpty)
+                    for (int i = 0; i < n; i++) yr[i] = (xr[i] - mf) * inv * sr[i];
+                else
+                {
+                    var br = bias.Slice(r * biasRowStride, n);
+                    for (int i = 0; i < n; i++) yr[i] = (xr[i] - mf) * inv * sr[i] + br[i];
+                }
+            }
+        }
+
+        /// <summary>
+        /// GroupNormalization / InstanceNormalization on [batch, channels, spatial]: the channels of each image form
+        /// <paramref name="groups"/> groups normalized together; then y = norm * scale + bias with one scale and bias per
+        /// channel, or per group when <paramref name="perGroupAffine"/> (GroupNormalization opset 18).
+        /// </summary>
+        public static void Groups(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> scale, ReadOnlySpan<float> bias,
+            int batch, int channels, int groups, int spatial, float eps, bool perGroupAffine)
+        {
+            int cg = channels / groups, n = cg * spatial;
+            if (x.Length < (long)batch * channels * spatial || y.Length < (long)batch * channels * spatial) throw new ArgumentException("Normalize operand too small");
+            for (int r = 0; r < batch * groups; r++)
+            {
+                var xr = x.Slice(r * n, n);
+                var yr = y.Slice(r * n, n);
+                double m = 0;
+                for (int i = 0; i < n; i++) m += xr[i];
+                m /= n;
+                double v = 0;
+                for (int i = 0; i < n; i++) { double d = xr[i] - m; v += d * d; }
+                v /= n;
+                float inv = (float)(1.0 / Math.Sqrt(v + eps));
+                float mf = (float)m;
+                int g = r % groups;
+                for (int c = 0; c < cg; c++)
+                {
+                    int a = perGroupAffine ? g : g * cg + c;
+                    float s = scale[a] * inv, b = bias[a];
+                    int o = c * spatial;
+                    for (int i = 0; i < spatial; i++) yr[o + i] = (xr[o + i] - mf) * s + b;
+                }
+            }
+        }
+
+        /// <summary>LpNormalization over the middle axis of [outer, n, inner]: y = x / ||x||_p (p = 1 or 2); a zero norm gives 0.</summary>
+        public static void Lp(ReadOnlySpan<float> x, Span<float> y, int outer, int n, int inner, int p)
+        {
+            if (x.Length < (long)outer * n * inner || y.Length < (long)outer * n * inner) throw new ArgumentException("Normalize operand too small");
+            for (int o = 0; o < outer; o++)
+            {
+                for (int j = 0; j < inner; j++)
+                {
+                    int b = o * n * inner + j;
+                    double s = 0;
+                    for (int i = 0; i < n; i++) { double v = x[b + i * inner]; s += p == 1 ? Math.Abs(v) : v * v; }
+                    float norm = (float)(p == 1 ? s : Math.Sqrt(s));
+                    for (int i = 0; i < n; i++) y[b + i * inner] = norm == 0f ? 0f : x[b + i * inner] / norm;
+                }
+            }
+        }
+    }
+}
