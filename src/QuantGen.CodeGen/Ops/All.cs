@@ -21,6 +21,8 @@ namespace QuantGen.CodeGen.Ops
                 new Softmax(false), new Softmax(true), new BatchNormalization(), new If(),
                 new QuantizeLinear(), new DequantizeLinear(), new DynamicQuantizeLinear(), new MatMulInteger(), new ConvInteger(),
                 new QLinearMatMul(), new QLinearConv(), new LookupTable(),
+                new ArgMinMax(true), new ArgMinMax(false), new TopK(), new CumSum(), new GatherElements(), new GatherND(),
+                new ScatterElements("ScatterElements"), new ScatterElements("Scatter"), new ScatterND(), new Einsum(),
             };
             ops.AddRange(Unary.Create());
             ops.AddRange(Binary.Create());
