@@ -36,6 +36,37 @@ namespace QuantGen.CodeGen.Ops
             return kind;
         }
 
+        /// <summary>Build-time scatter: out = data, then out[offset(p)] = reduce(out[offset(p)], updates[p]) for each p in order.</summary>
+        public static TensorData Scatter(TensorData data, TensorData updates, int[] offsets, int reduction)
+        {
+            if (data.IsFloating)
+            {
+                var y = Enumerable.Range(0, data.Length).Select(i => (double)(float)data.GetDouble(i)).ToArray();
+                for (int p = 0; p < offsets.Length; p++)
+                {
+                    double a = y[offsets[p]], b = updates.GetDouble(p);
+                    y[offsets[p]] = reduction switch
+                    {
+                        1 => (float)(a + b), 2 => (float)(a * b),
+                        3 => double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Max(a, b),
+                        4 => double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Min(a, b),
+                        _ => b,
+                    };
+                }
+                return TensorData.FromDoubles(data.Type, data.Shape, y);
+            }
+            var l = data.ToLongs();
+            for (int p = 0; p < offsets.Length; p++)
+            {
+                long a = l[offsets[p]], b = updates.GetLong(p);
+                l[offsets[p]] = TensorData.WrapInteger(data.Type, reduction switch
+                {
+                    1 => unchecked(a + b), 2 => unchecked(a * b), 3 => Math.Max(a, b), 4 => Math.Min(a, b), _ => b,
+                });
+            }
+            return TensorData.FromLongs(data.Type, data.Shape, l);
+        }
+
         public static string Bool(bool b) => b ? "true" : "false";
     }
 
@@ -119,6 +150,24 @@ namespace QuantGen.CodeGen.Ops
             IndexChecks.Reduction(n, _op == "ScatterElements");
             IndexChecks.CheckConstant(n, In(n, 1), _ => x[axis]);
             SetOutput(n, 0, In(n, 0).Type, x);
+        }
+
+        public override TensorData[]? Fold(Node n)
+        {
+            var x = ShapeOf(n, 0);
+            var idxShape = ShapeOf(n, 1);
+            int axis = Shapes.Axis(n.GetInt("axis", 0), x.Length);
+            var idx = In(n, 1).Constant!.ToLongs();
+            var xs = Shapes.Strides(x);
+            var ist = Shapes.Strides(idxShape);
+            var offsets = new int[idx.Length];
+            for (int p = 0; p < idx.Length; p++)
+                for (int d = 0; d < x.Length; d++)
+                {
+                    long c = d == axis ? (idx[p] < 0 ? idx[p] + x[axis] : idx[p]) : p / ist[d] % idxShape[d];
+                    offsets[p] += (int)c * xs[d];
+                }
+            return new[] { IndexChecks.Scatter(In(n, 0).Constant!, In(n, 2).Constant!, offsets, IndexChecks.Reduction(n, _op == "ScatterElements")) };
         }
 
         public override void Emit(EmitContext ctx)
@@ -239,6 +288,24 @@ namespace QuantGen.CodeGen.Ops
             IndexChecks.Reduction(n, true);
             IndexChecks.CheckConstant(n, In(n, 1), p => dims[p % dims.Length]);
             SetOutput(n, 0, In(n, 0).Type, ShapeOf(n, 0));
+        }
+
+        public override TensorData[]? Fold(Node n)
+        {
+            var (tuples, dims, strides, slice) = Resolve(n);
+            var idx = In(n, 1).Constant!.ToLongs();
+            var offsets = new int[tuples * slice];
+            for (int t = 0; t < tuples; t++)
+            {
+                int off = 0;
+                for (int c = 0; c < dims.Length; c++)
+                {
+                    long v = idx[t * dims.Length + c];
+                    off += (int)(v < 0 ? v + dims[c] : v) * strides[c];
+                }
+                for (int e = 0; e < slice; e++) offsets[t * slice + e] = off + e;
+            }
+            return new[] { IndexChecks.Scatter(In(n, 0).Constant!, In(n, 2).Constant!, offsets, IndexChecks.Reduction(n, true)) };
         }
 
         public override void Emit(EmitContext ctx)

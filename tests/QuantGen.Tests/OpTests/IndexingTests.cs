@@ -130,6 +130,54 @@ namespace QuantGen.Tests.OpTests
             return new OpCase(name, One(12, "Einsum", ins, t, a => a.String("equation", equation)));
         }
 
+
+        /// <summary>
+        /// The op on constant inputs only (folded at build time), each output then added to a run-time input so the graph
+        /// computes something: checks the build-time evaluation against ORT.
+        /// </summary>
+        private static OpCase Folded(string name, int opset, string op, (string Name, DataType Type, int[] Shape, Array Data)[] consts,
+            (DataType Type, int[] Shape)[] outs, Action<AttributeList> attrs)
+        {
+            var b = new OnnxBuilder(opset);
+            foreach (var c in consts) b.Initializer(c.Name, c.Type, c.Shape, c.Data);
+            var cn = outs.Select((_, i) => "C" + i).ToArray();
+            b.Node(op, consts.Select(c => c.Name).ToArray(), cn, attrs);
+            for (int i = 0; i < outs.Length; i++)
+                b.Input("X" + i, outs[i].Type, outs[i].Shape).Node("Add", new[] { cn[i], "X" + i }, new[] { "Y" + i }).Output("Y" + i, outs[i].Type);
+            return new OpCase("folded_" + name, b);
+        }
+
+        private static IEnumerable<OpCase> FoldedCases()
+        {
+            var r = new Random(5);
+            float[] Ties(int n) => Enumerable.Range(0, n).Select(_ => (float)r.Next(-2, 3)).ToArray();
+            yield return Folded("argmax_last", 13, "ArgMax", new[] { ("A", F, S(3, 4), (Array)Ties(12)) }, new[] { (I64, S(3)) },
+                a => a.Int("axis", 1).Int("keepdims", 0).Int("select_last_index", 1));
+            yield return Folded("argmin_axis0", 13, "ArgMin", new[] { ("A", I64, S(3, 4), (Array)Enumerable.Range(0, 12).Select(_ => (long)r.Next(-2, 3)).ToArray()) },
+                new[] { (I64, S(1, 4)) }, a => a.Int("axis", 0));
+            yield return Folded("topk_smallest", 11, "TopK", new[] { ("A", F, S(3, 4), (Array)Ties(12)), ("K", I64, S(1), (Array)L(2)) },
+                new[] { (F, S(3, 2)), (I64, S(3, 2)) }, a => a.Int("largest", 0));
+            yield return Folded("topk_axis0", 11, "TopK", new[] { ("A", I64, S(3, 4), (Array)Enumerable.Range(0, 12).Select(_ => (long)r.Next(-2, 3)).ToArray()), ("K", I64, S(1), (Array)L(2)) },
+                new[] { (I64, S(2, 4)), (I64, S(2, 4)) }, a => a.Int("axis", 0));
+            yield return Folded("cumsum_exclusive_reverse", 14, "CumSum", new[] { ("A", F, S(3, 4), (Array)Ties(12)), ("X", I32, S(), (Array)new[] { -1 }) },
+                new[] { (F, S(3, 4)) }, a => a.Int("exclusive", 1).Int("reverse", 1));
+            yield return Folded("cumsum_int32", 14, "CumSum", new[] { ("A", I32, S(3, 4), (Array)Enumerable.Range(0, 12).Select(i => i * 7 - 30).ToArray()), ("X", I64, S(), (Array)L(0)) },
+                new[] { (I32, S(3, 4)) }, a => { });
+            yield return Folded("gatherelements", 13, "GatherElements", new[] { ("A", F, S(3, 4), (Array)Ties(12)), ("I", I64, S(2, 4), (Array)L(0, -1, 2, 1, 2, 2, -3, 0)) },
+                new[] { (F, S(2, 4)) }, a => a.Int("axis", 0));
+            yield return Folded("gathernd_batch1", 13, "GatherND", new[] { ("A", F, S(2, 3, 4), (Array)Ties(24)), ("I", I64, S(2, 2), (Array)L(1, -1, 2, 0)) },
+                new[] { (F, S(2)) }, a => a.Int("batch_dims", 1));
+            yield return Folded("scatterelements_mul", 18, "ScatterElements",
+                new[] { ("A", F, S(3, 4), (Array)Ties(12)), ("I", I64, S(2, 3), (Array)L(1, 1, -1, 0, 3, 0)), ("U", F, S(2, 3), (Array)Ties(6)) },
+                new[] { (F, S(3, 4)) }, a => a.Int("axis", 1).String("reduction", "mul"));
+            yield return Folded("scatterelements_max_int64", 18, "ScatterElements",
+                new[] { ("A", I64, S(3, 4), (Array)Enumerable.Range(0, 12).Select(i => (long)i - 5).ToArray()), ("I", I64, S(2, 2), (Array)L(0, 0, 2, 2)), ("U", I64, S(2, 2), (Array)L(7, -9, 3, 100)) },
+                new[] { (I64, S(3, 4)) }, a => a.String("reduction", "max"));
+            yield return Folded("scatternd_add", 18, "ScatterND",
+                new[] { ("A", F, S(4, 3), (Array)Ties(12)), ("I", I64, S(3, 1), (Array)L(1, -1, 1)), ("U", F, S(3, 3), (Array)Ties(9)) },
+                new[] { (F, S(4, 3)) }, a => a.String("reduction", "add"));
+        }
+
         public static IReadOnlyList<OpCase> Cases()
         {
             var list = new List<OpCase>();
@@ -262,6 +310,8 @@ namespace QuantGen.Tests.OpTests
             list.Add(Einsum("ij,jk->ik", I64, S(3, 4), S(4, 2)));
             list.Add(Einsum("ij,kj->ik", I32, S(3, 4), S(2, 4)));
             list.Add(Einsum(" i j , j -> i ", F, S(3, 4), S(4)));
+
+            list.AddRange(FoldedCases());
             return list;
         }
 
