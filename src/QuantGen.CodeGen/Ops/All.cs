@@ -25,6 +25,8 @@ namespace QuantGen.CodeGen.Ops
                 new Pad(), new Split(), new Tile(), new Range(), new CastLike(), new DepthToSpace(false), new DepthToSpace(true), new Trilu(), new OneHot(),
                 new ConvTranspose(), new LayerNormalization(false), new LayerNormalization(true), new GroupNormalization(false),
                 new GroupNormalization(true), new LpNormalization(), new PRelu(), new Predicate("IsNaN"), new Predicate("IsInf"), new Predicate("Not"),
+                new ArgMinMax(true), new ArgMinMax(false), new TopK(), new CumSum(), new GatherElements(), new GatherND(),
+                new ScatterElements("ScatterElements"), new ScatterElements("Scatter"), new ScatterND(), new Einsum(),
             };
             ops.AddRange(Unary.Create());
             ops.AddRange(Binary.Create());
