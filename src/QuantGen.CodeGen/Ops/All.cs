@@ -25,6 +25,7 @@ namespace QuantGen.CodeGen.Ops
             ops.AddRange(Unary.Create());
             ops.AddRange(Binary.Create());
             ops.AddRange(Reduce.Create());
+            ops.AddRange(MiscOps.Create());
             return ops;
         }
     }
