@@ -305,6 +305,25 @@ namespace QuantGen.CodeGen.Ops
             SetOutput(n, 0, DataType.Float, x);
         }
 
+        public override TensorData[]? Fold(Node n)
+        {
+            var x = ShapeOf(n, 0);
+            var v = In(n, 0).Constant!.ToFloats();
+            var (size, alpha, beta, bias) = Params(n);
+            int channels = x[1], spatial = OpUtil.Prod(x.Skip(2)), before = (size - 1) / 2, after = size - 1 - before;
+            var y = new float[v.Length];
+            for (int b = 0; b < x[0]; b++)
+                for (int c = 0; c < channels; c++)
+                    for (int s = 0; s < spatial; s++)
+                    {
+                        float sum = 0f;
+                        for (int k = Math.Max(0, c - before); k <= Math.Min(channels - 1, c + after); k++) { float e = v[(b * channels + k) * spatial + s]; sum += e * e; }
+                        int i = (b * channels + c) * spatial + s;
+                        y[i] = (float)(v[i] / Math.Pow(bias + alpha / size * sum, beta));
+                    }
+            return new[] { new TensorData(DataType.Float, x, y) };
+        }
+
         public override void Emit(EmitContext ctx)
         {
             var x = ShapeOf(ctx.Node, 0);
@@ -349,6 +368,29 @@ namespace QuantGen.CodeGen.Ops
             SetOutput(n, 0, DataType.Float, ShapeOf(n, 0));
         }
 
+        public override TensorData[]? Fold(Node n)
+        {
+            var x = ShapeOf(n, 0);
+            var v = In(n, 0).Constant!.ToFloats();
+            var (st, groups, size) = Groups(n);
+            var sum = new double[groups]; var sq = new double[groups]; var gi = new int[v.Length];
+            var idx = new int[x.Length];
+            for (int i = 0; i < v.Length; i++)
+            {
+                int g = 0;
+                for (int d = 0; d < x.Length; d++) g += idx[d] * st[d];
+                gi[i] = g; sum[g] += v[i]; sq[g] += (double)v[i] * v[i];
+                for (int d = x.Length - 1; d >= 0; d--) { if (++idx[d] < x[d]) break; idx[d] = 0; }
+            }
+            var y = new float[v.Length];
+            for (int i = 0; i < v.Length; i++)
+            {
+                double mean = sum[gi[i]] / size;
+                y[i] = (float)((v[i] - mean) / (Math.Sqrt(Math.Max(0, sq[gi[i]] / size - mean * mean)) + 1e-9));
+            }
+            return new[] { new TensorData(DataType.Float, x, y) };
+        }
+
         public override long ScratchBytes(Node n) => 16L * Groups(n).Groups;
 
         public override void Emit(EmitContext ctx)
@@ -384,6 +426,32 @@ namespace QuantGen.CodeGen.Ops
             base.Infer(n);
         }
 
+        public override TensorData[]? Fold(Node n)
+        {
+            var g = Resolve(n);
+            var x = In(n, 0).Constant!.ToFloats();
+            double p = LpNorm.P(n);
+            var y = new float[Shapes.Size(g.OutShape)];
+            int o = 0;
+            for (int pl = 0; pl < g.Planes; pl++)
+                for (int z = 0; z < g.OD; z++)
+                    for (int r = 0; r < g.OH; r++)
+                        for (int c = 0; c < g.OW; c++)
+                        {
+                            double sum = 0;
+                            for (int a = 0; a < g.KD; a++)
+                                for (int b = 0; b < g.KH; b++)
+                                    for (int e = 0; e < g.KW; e++)
+                                    {
+                                        int iz = z * g.SD - g.PadFront + a * g.DD, iy = r * g.SH - g.PadTop + b * g.DH, ix = c * g.SW - g.PadLeft + e * g.DW;
+                                        if (iz < 0 || iz >= g.D || iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+                                        sum += Math.Pow(Math.Abs(x[((pl * g.D + iz) * g.H + iy) * g.W + ix]), p);
+                                    }
+                            y[o++] = (float)Math.Pow(sum, 1 / p);
+                        }
+            return new[] { new TensorData(DataType.Float, g.OutShape, y) };
+        }
+
         public override void Emit(EmitContext ctx)
         {
             var g = Resolve(ctx.Node);
@@ -402,6 +470,22 @@ namespace QuantGen.CodeGen.Ops
             var x = ShapeOf(n, 0);
             if (x.Length < 3) throw Invalid(n, $"input {Shapes.Format(x)} needs rank >= 3");
             SetOutput(n, 0, DataType.Float, x.Select((d, i) => i < 2 ? d : 1).ToArray());
+        }
+
+        public override TensorData[]? Fold(Node n)
+        {
+            var x = ShapeOf(n, 0);
+            var v = In(n, 0).Constant!.ToFloats();
+            double p = LpNorm.P(n);
+            int planes = x[0] * x[1], size = OpUtil.Prod(x.Skip(2));
+            var y = new float[planes];
+            for (int pl = 0; pl < planes; pl++)
+            {
+                double sum = 0;
+                for (int i = 0; i < size; i++) sum += Math.Pow(Math.Abs(v[pl * size + i]), p);
+                y[pl] = (float)Math.Pow(sum, 1 / p);
+            }
+            return new[] { new TensorData(DataType.Float, n.Outputs[0].Shape!, y) };
         }
 
         public override void Emit(EmitContext ctx)
@@ -475,6 +559,35 @@ namespace QuantGen.CodeGen.Ops
             var x = ShapeOf(n, 0);
             if (x.Length < 2 || x[x.Length - 1] != x[x.Length - 2]) throw Invalid(n, $"input {Shapes.Format(x)} must be [*, M, M]");
             SetOutput(n, 0, DataType.Float, x.Take(x.Length - 2).ToArray());
+        }
+
+        public override TensorData[]? Fold(Node n)
+        {
+            var x = ShapeOf(n, 0);
+            var v = In(n, 0).Constant!.ToFloats();
+            int m = x[x.Length - 1], count = OpUtil.Prod(x.Take(x.Length - 2));
+            var y = new float[count];
+            for (int b = 0; b < count; b++)
+            {
+                var a = new double[m * m];
+                for (int i = 0; i < a.Length; i++) a[i] = v[b * m * m + i];
+                double det = 1;
+                for (int c = 0; c < m && det != 0; c++)
+                {
+                    int piv = c;
+                    for (int r = c + 1; r < m; r++) if (Math.Abs(a[r * m + c]) > Math.Abs(a[piv * m + c])) piv = r;
+                    if (a[piv * m + c] == 0) { det = 0; break; }
+                    if (piv != c) { for (int k = 0; k < m; k++) { var t = a[c * m + k]; a[c * m + k] = a[piv * m + k]; a[piv * m + k] = t; } det = -det; }
+                    det *= a[c * m + c];
+                    for (int r = c + 1; r < m; r++)
+                    {
+                        double f = a[r * m + c] / a[c * m + c];
+                        for (int k = c + 1; k < m; k++) a[r * m + k] -= f * a[c * m + k];
+                    }
+                }
+                y[b] = (float)det;
+            }
+            return new[] { new TensorData(DataType.Float, n.Outputs[0].Shape!, y) };
         }
 
         public override long ScratchBytes(Node n) { var x = ShapeOf(n, 0); return 8L * x[x.Length - 1] * x[x.Length - 1]; }
@@ -590,6 +703,35 @@ namespace QuantGen.CodeGen.Ops
             RequireTypes(n, 0, DataType.Float);
             var g = Resolve(n);
             SetOutput(n, 0, DataType.Float, new[] { g.Batch, g.Channels }.Concat(g.Image).ToArray());
+        }
+
+        public override TensorData[]? Fold(Node n)
+        {
+            var g = Resolve(n);
+            var x = In(n, 0).Constant!.ToFloats();
+            int r = g.Image.Length, blockSize = OpUtil.Prod(g.Block), imageSize = OpUtil.Prod(g.Image), columns = OpUtil.Prod(g.Blocks);
+            var y = new float[g.Batch * g.Channels * imageSize];
+            var bi = new int[r]; var li = new int[r];
+            for (int nc = 0; nc < g.Batch * g.Channels; nc++)
+                for (int k = 0; k < blockSize; k++)
+                {
+                    int rem = k;
+                    for (int d = r - 1; d >= 0; d--) { bi[d] = rem % g.Block[d]; rem /= g.Block[d]; }
+                    for (int l = 0; l < columns; l++)
+                    {
+                        rem = l;
+                        for (int d = r - 1; d >= 0; d--) { li[d] = rem % g.Blocks[d]; rem /= g.Blocks[d]; }
+                        int dst = 0; bool inside = true;
+                        for (int d = 0; d < r && inside; d++)
+                        {
+                            int p = li[d] * g.Strides[d] - g.PadBegin[d] + bi[d] * g.Dilations[d];
+                            inside = p >= 0 && p < g.Image[d];
+                            dst = dst * g.Image[d] + p;
+                        }
+                        if (inside) y[nc * imageSize + dst] += x[(nc * blockSize + k) * columns + l];
+                    }
+                }
+            return new[] { new TensorData(DataType.Float, n.Outputs[0].Shape!, y) };
         }
 
         public override void Emit(EmitContext ctx)
