@@ -32,6 +32,7 @@ namespace QuantGen.CodeGen.Ops
             ops.AddRange(Binary.Create());
             ops.AddRange(Reduce.Create());
             ops.AddRange(Recurrent.Create());
+            ops.AddRange(MiscOps.Create());
             return ops;
         }
     }
