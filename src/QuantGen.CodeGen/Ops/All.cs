@@ -21,6 +21,9 @@ namespace QuantGen.CodeGen.Ops
                 new Softmax(false), new Softmax(true), new BatchNormalization(), new If(),
                 new QuantizeLinear(), new DequantizeLinear(), new DynamicQuantizeLinear(), new MatMulInteger(), new ConvInteger(),
                 new QLinearMatMul(), new QLinearConv(), new LookupTable(),
+                new Attention(),
+                new RotaryEmbedding(),
+                new GridSample(),
             };
             ops.AddRange(Unary.Create());
             ops.AddRange(Binary.Create());
