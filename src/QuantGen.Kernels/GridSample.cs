@@ -41,7 +41,9 @@ namespace QuantGen.Kernels
                         if (mode == 0) u = MathF.Round(u, MidpointRounding.ToEven); // nearest: ties to even on every axis count (as the ONNX test data)
                         if (u < lo || u > hi)
                         {
-                            if (padding == 1) u = Math.Clamp(u, 0f, dim - 1f);
+                            // Border: the coordinate is clamped, except in cubic mode, where each of the 4 taps is clamped
+                            // (as PyTorch and ONNX Runtime do; the ONNX reference clamps the coordinate in every mode).
+                            if (padding == 1 && mode != 2) u = Math.Clamp(u, 0f, dim - 1f);
                             else if (padding == 2) u = Reflect(u, lo, hi);
                         }
                         if (mode == 0)
