@@ -21,6 +21,7 @@ namespace QuantGen.Kernels
             for (int a = 0; a < r; a++) { size[a] = dims[6 + a]; plane *= size[a]; }
             if (x.Length < (long)nb * nc * plane || grid.Length < (long)nb * outPoints * r || y.Length < (long)nb * nc * outPoints)
                 throw new ArgumentException("grid sample operand too small");
+            if (plane == 0) { y.Slice(0, nb * nc * outPoints).Clear(); return; } // an empty input axis: every tap is padding
             int taps = mode == 0 ? 1 : mode == 1 ? 2 : 4;
             Span<int> idx = stackalloc int[12];      // per axis: tap element offsets (-1 = zero padding)
             Span<float> wts = stackalloc float[12];  // per axis: tap weights
