@@ -27,6 +27,9 @@ namespace QuantGen.CodeGen.Ops
                 new GroupNormalization(true), new LpNormalization(), new PRelu(), new Predicate("IsNaN"), new Predicate("IsInf"), new Predicate("Not"),
                 new ArgMinMax(true), new ArgMinMax(false), new TopK(), new CumSum(), new GatherElements(), new GatherND(),
                 new ScatterElements("ScatterElements"), new ScatterElements("Scatter"), new ScatterND(), new Einsum(),
+                new Attention(),
+                new RotaryEmbedding(),
+                new GridSample(),
             };
             ops.AddRange(Unary.Create());
             ops.AddRange(Binary.Create());
