@@ -21,15 +21,12 @@ namespace QuantGen.CodeGen.Ops
                 new Softmax(false), new Softmax(true), new BatchNormalization(), new If(),
                 new QuantizeLinear(), new DequantizeLinear(), new DynamicQuantizeLinear(), new MatMulInteger(), new ConvInteger(),
                 new QLinearMatMul(), new QLinearConv(), new LookupTable(), new Resize(false), new Resize(true),
-                new QLinearMatMul(), new QLinearConv(), new LookupTable(),
                 new Pad(), new Split(), new Tile(), new Range(), new CastLike(), new DepthToSpace(false), new DepthToSpace(true), new Trilu(), new OneHot(),
                 new ConvTranspose(), new LayerNormalization(false), new LayerNormalization(true), new GroupNormalization(false),
                 new GroupNormalization(true), new LpNormalization(), new PRelu(), new Predicate("IsNaN"), new Predicate("IsInf"), new Predicate("Not"),
                 new ArgMinMax(true), new ArgMinMax(false), new TopK(), new CumSum(), new GatherElements(), new GatherND(),
                 new ScatterElements("ScatterElements"), new ScatterElements("Scatter"), new ScatterND(), new Einsum(),
-                new Attention(),
-                new RotaryEmbedding(),
-                new GridSample(),
+                new Attention(), new RotaryEmbedding(), new GridSample(),
             };
             ops.AddRange(Unary.Create());
             ops.AddRange(Binary.Create());
