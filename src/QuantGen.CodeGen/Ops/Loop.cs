@@ -90,8 +90,6 @@ namespace QuantGen.CodeGen.Ops
             }
         }
 
-        public override string Describe(Node n) => "";
-
         public override void Emit(EmitContext ctx) => throw new InvalidOperationException("Loop is emitted by the model emitter");
     }
 
