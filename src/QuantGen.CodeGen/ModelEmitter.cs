@@ -8,7 +8,7 @@ using QuantGen.Graph;
 namespace QuantGen.CodeGen
 {
     /// <summary>Writes the C# of one planned model: the public API, the Run body (one commented block per op) and its static data.</summary>
-    public sealed class ModelEmitter
+    public sealed partial class ModelEmitter
     {
         private readonly InferencePlan _plan;
         private readonly CompileOptions _options;
@@ -248,6 +248,9 @@ namespace QuantGen.CodeGen
                         w.Line($"{Read(cs.From)}.CopyTo({Write(cs.To)}); // {CodeWriter.LineComment(cs.From.Name)} -> {CodeWriter.LineComment(cs.To.Name)}");
                         break;
                     }
+                    case LoopStep ls:
+                        EmitLoop(ls, w);
+                        break;
                     case IfStep ifs:
                     {
                         var n = ifs.Node;

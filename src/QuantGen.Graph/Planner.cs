@@ -82,7 +82,7 @@ namespace QuantGen.Graph
             Storage.TryGetValue(v, out var s) ? s : throw new InvalidOperationException($"no storage planned for '{v.Name}'");
     }
 
-    public static class Planner
+    public static partial class Planner
     {
         public const int Alignment = 64;
 
@@ -139,6 +139,14 @@ namespace QuantGen.Graph
                             break;
                         case CopyStep cs:
                             Use(cs.From, t); Def(cs.To, t);
+                            break;
+                        case LoopStep ls:
+                            // Node outputs, body inputs and staging buffers live through every iteration, and so does
+                            // everything the body reads from outside and every body output (copied at the iteration's end).
+                            foreach (var v in ls.Defined) Def(v, t);
+                            Walk(ls.Body);
+                            foreach (var v in OnnxImporter.DependenciesOf(ls.Node).Concat(ls.Defined).Concat(ls.BodyGraph.Outputs)) Use(v, time);
+                            time++;
                             break;
                         case IfStep ifs:
                             Use(ifs.Node.Inputs[0]!, t);
@@ -227,6 +235,11 @@ namespace QuantGen.Graph
                         s.Else.Add(new CopyStep(elseG.Outputs[i], n.Outputs[i]));
                     }
                     steps.Add(s);
+                    continue;
+                }
+                if (IsLoop(n))
+                {
+                    steps.Add(BuildLoopStep(n, ops, viewOf));
                     continue;
                 }
                 var op = ops.Find(n) ?? throw new InvalidOperationException($"no op for {n.Describe()}");

@@ -9,7 +9,7 @@ namespace QuantGen.Graph
     /// (<see cref="OpDefinition.Fold"/>): used to run the float model on calibration data. Slow but simple; every
     /// intermediate value is handed to an observer (for range statistics) before it may be dropped.
     /// </summary>
-    public static class ReferenceEvaluator
+    public static partial class ReferenceEvaluator
     {
         /// <param name="interpret">Optional: evaluates a node in place of its reference (given the node and a reader of the values
         /// computed so far), or returns null to use the reference. The quantization error analysis runs the int8 layers so.</param>
@@ -99,6 +99,7 @@ namespace QuantGen.Graph
                 }
                 return;
             }
+            if (IsLoopNode(n)) { RunLoop(n, ops, values, observe, interpret); return; }
             var outs = interpret?.Invoke(n, v => Get(v, values)) ?? Fold(n, ops, n.Inputs.Select(v => v == null ? null : Get(v, values)).ToList());
             for (int i = 0; i < outs.Length && i < n.Outputs.Count; i++)
             {

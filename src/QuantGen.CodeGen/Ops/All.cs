@@ -18,7 +18,7 @@ namespace QuantGen.CodeGen.Ops
                 new Reshape(), new Flatten(), new Squeeze(), new Unsqueeze(), new Identity("Identity"), new Identity("Dropout"),
                 new Transpose(), new Concat(), new Slice(), new Gather(), new Cast(), new ShapeOp(false), new ShapeOp(true),
                 new ConstantOfShape(), new ConstantOp(), new Expand(), new Where(), new Clip(),
-                new Softmax(false), new Softmax(true), new BatchNormalization(), new If(),
+                new Softmax(false), new Softmax(true), new BatchNormalization(), new If(), new Loop(), new Scan(),
                 new QuantizeLinear(), new DequantizeLinear(), new DynamicQuantizeLinear(), new MatMulInteger(), new ConvInteger(),
                 new QLinearMatMul(), new QLinearConv(), new LookupTable(), new Resize(false), new Resize(true),
                 new Pad(), new Split(), new Tile(), new Range(), new CastLike(), new DepthToSpace(false), new DepthToSpace(true), new Trilu(), new OneHot(),
