@@ -46,7 +46,7 @@ namespace QuantGen.CodeGen
         public string Emit()
         {
             bool single = _plan.Inputs.Count == 1 && _plan.Outputs.Count == 1;
-            var used = new HashSet<string>(StringComparer.Ordinal) { "workspace" };
+            var used = new HashSet<string>(StringComparer.Ordinal) { "workspace", "ws" };
             for (int i = 0; i < _plan.Inputs.Count; i++)
                 _inParams.Add(single ? "input" : Names.Unique(Names.Camel(_plan.Inputs[i].Name, "input" + i), used));
             for (int i = 0; i < _plan.Outputs.Count; i++)

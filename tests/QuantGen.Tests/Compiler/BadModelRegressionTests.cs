@@ -162,6 +162,17 @@ namespace QuantGen.Tests.Compiler
             Assert.Equal(new float[] { 3, 8 }, (float[])outputs[2]);
         }
 
+        [Fact]
+        public void A_graph_input_named_like_the_generated_workspace_local_compiles()
+        {
+            // "Ws" becomes the parameter "ws", which the Predict overload without a workspace also uses for its local.
+            var bytes = Model(new[] { Node("Add", "add", new[] { "Ws", "Workspace" }, new[] { "y" }) },
+                new[] { Tensor("Ws", 1, 2), Tensor("Workspace", 1, 2) }, new[] { Tensor("y", 1, 2) }).Bytes();
+            var model = new Checker(bytes, "ws.onnx", null).Compile(new Dictionary<string, int>());
+            var outputs = model.Run(new Array[] { new float[] { 1, 2 }, new float[] { 10, 20 } });
+            Assert.Equal(new float[] { 11, 22 }, (float[])outputs[0]);
+        }
+
         // ---- every diagnostic names the model file ----
 
         public static TheoryData<string> BadModels => new TheoryData<string> { "uint32 constant", "bad dequantize", "bad external data", "unknown op" };
