@@ -178,13 +178,22 @@ namespace QuantGen.Kernels
             for (int p = 0; p < count; p++)
             {
                 y[p] = data[baseOff + (int)Wrap(indices[p], axisDim, "GatherElements") * axisStride];
-                for (int d = rank - 1; d >= 0; d--)
-                {
-                    if (d != axis) baseOff += dataStrides[d];
-                    if (++pos[d] < shape[d]) break;
-                    if (d != axis) baseOff -= dataStrides[d] * shape[d];
-                    pos[d] = 0;
-                }
+                Next(pos, shape, dataStrides, axis, ref baseOff);
+            }
+        }
+
+        /// <summary>
+        /// Steps pos to the next position of shape in row-major order, keeping baseOff the data offset of pos with its axis
+        /// coordinate left out (the caller adds index * axis stride).
+        /// </summary>
+        private static void Next(Span<int> pos, ReadOnlySpan<int> shape, ReadOnlySpan<int> dataStrides, int axis, ref int baseOff)
+        {
+            for (int d = pos.Length - 1; d >= 0; d--)
+            {
+                if (d != axis) baseOff += dataStrides[d];
+                if (++pos[d] < shape[d]) return;
+                if (d != axis) baseOff -= dataStrides[d] * shape[d];
+                pos[d] = 0;
             }
         }
 
@@ -206,13 +215,7 @@ namespace QuantGen.Kernels
             {
                 int q = baseOff + (int)Wrap(indices[p], axisDim, "ScatterElements") * axisStride;
                 y[q] = Combine(y[q], updates[p], reduction);
-                for (int d = rank - 1; d >= 0; d--)
-                {
-                    if (d != axis) baseOff += dataStrides[d];
-                    if (++pos[d] < shape[d]) break;
-                    if (d != axis) baseOff -= dataStrides[d] * shape[d];
-                    pos[d] = 0;
-                }
+                Next(pos, shape, dataStrides, axis, ref baseOff);
             }
         }
 
@@ -230,13 +233,7 @@ namespace QuantGen.Kernels
             for (int p = 0; p < count; p++)
             {
                 y[baseOff + (int)Wrap(indices[p], axisDim, "ScatterElements") * axisStride] = updates[p];
-                for (int d = rank - 1; d >= 0; d--)
-                {
-                    if (d != axis) baseOff += dataStrides[d];
-                    if (++pos[d] < shape[d]) break;
-                    if (d != axis) baseOff -= dataStrides[d] * shape[d];
-                    pos[d] = 0;
-                }
+                Next(pos, shape, dataStrides, axis, ref baseOff);
             }
         }
 

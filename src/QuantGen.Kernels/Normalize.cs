@@ -24,17 +24,7 @@ namespace QuantGen.Kernels
                 var xr = x.Slice(r * n, n);
                 var yr = y.Slice(r * n, n);
                 var sr = scale.Slice(r * scaleRowStride, n);
-                double m = 0;
-                if (!rms)
-                {
-                    for (int i = 0; i < n; i++) m += xr[i];
-                    m /= n;
-                }
-                double v = 0;
-                for (int i = 0; i < n; i++) { double d = xr[i] - m; v += d * d; }
-                v /= n;
-                float inv = (float)(1.0 / Math.Sqrt(v + eps));
-                float mf = (float)m;
+                var (mf, inv) = Moments(xr, eps, !rms);
                 if (!mean.IsEmpty) mean[r] = mf;
                 if (!invStd.IsEmpty) invStd[r] = inv;
                 if (bias.IsEmpty)
@@ -61,14 +51,7 @@ namespace QuantGen.Kernels
             {
                 var xr = x.Slice(r * n, n);
                 var yr = y.Slice(r * n, n);
-                double m = 0;
-                for (int i = 0; i < n; i++) m += xr[i];
-                m /= n;
-                double v = 0;
-                for (int i = 0; i < n; i++) { double d = xr[i] - m; v += d * d; }
-                v /= n;
-                float inv = (float)(1.0 / Math.Sqrt(v + eps));
-                float mf = (float)m;
+                var (mf, inv) = Moments(xr, eps, true);
                 int g = r % groups;
                 for (int c = 0; c < cg; c++)
                 {
@@ -78,6 +61,25 @@ namespace QuantGen.Kernels
                     for (int i = 0; i < spatial; i++) yr[o + i] = (xr[o + i] - mf) * s + b;
                 }
             }
+        }
+
+        /// <summary>
+        /// The mean (0 without <paramref name="centered"/>, as RMSNormalization) and 1 / sqrt(mean (x - mean)^2 + eps) of one
+        /// row, summed in double.
+        /// </summary>
+        private static (float Mean, float InvStd) Moments(ReadOnlySpan<float> xr, float eps, bool centered)
+        {
+            int n = xr.Length;
+            double m = 0;
+            if (centered)
+            {
+                for (int i = 0; i < n; i++) m += xr[i];
+                m /= n;
+            }
+            double v = 0;
+            for (int i = 0; i < n; i++) { double d = xr[i] - m; v += d * d; }
+            v /= n;
+            return ((float)m, (float)(1.0 / Math.Sqrt(v + eps)));
         }
 
         /// <summary>LpNormalization over the middle axis of [outer, n, inner]: y = x / ||x||_p (p = 1 or 2); a zero norm gives 0.</summary>

@@ -10,9 +10,11 @@ namespace QuantGen.CodeGen.Ops
 
         private static DataType To(Node n) => (DataType)n.GetInt("to", 0);
 
-        public override void Infer(Node n)
+        public override void Infer(Node n) => InferCast(n, To(n));
+
+        /// <summary>Cast and CastLike: the target type must run (or, for a constant input, fold); the output keeps the input's shape.</summary>
+        internal static void InferCast(Node n, DataType to)
         {
-            var to = To(n);
             var from = In(n, 0).Type;
             bool constant = In(n, 0).IsConstant;
             if (!(constant ? DataTypes.IsConstantSupported(to) : DataTypes.IsRuntimeSupported(to)))

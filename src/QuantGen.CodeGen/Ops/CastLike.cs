@@ -8,17 +8,7 @@ namespace QuantGen.CodeGen.Ops
     {
         public override string OpType => "CastLike";
 
-        public override void Infer(Node n)
-        {
-            var to = In(n, 1).Type;
-            var from = In(n, 0).Type;
-            bool constant = In(n, 0).IsConstant;
-            if (!(constant ? DataTypes.IsConstantSupported(to) : DataTypes.IsRuntimeSupported(to)))
-                throw new QgException(DiagnosticIds.UnsupportedType, $"{n.Describe()}: cast to {DataTypes.OnnxName(to)} is not supported");
-            if (!constant && !DataTypes.IsRuntimeSupported(from))
-                throw new QgException(DiagnosticIds.UnsupportedType, $"{n.Describe()}: cast from {DataTypes.OnnxName(from)} is not supported");
-            SetOutput(n, 0, to, ShapeOf(n, 0));
-        }
+        public override void Infer(Node n) => Cast.InferCast(n, In(n, 1).Type);
 
         public override TensorData[]? Fold(Node n) => new[] { In(n, 0).Constant!.CastTo(In(n, 1).Type) };
 

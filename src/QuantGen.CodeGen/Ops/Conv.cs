@@ -1,4 +1,3 @@
-using System;
 using System.Linq;
 using QuantGen.Graph;
 using QuantGen.Graph.Quantization;
@@ -55,14 +54,26 @@ namespace QuantGen.CodeGen.Ops
             return g;
         }
 
-        public override void Infer(Node n)
+        /// <summary>Conv and ConvTranspose: float32 X and W, and an optional float32 bias.</summary>
+        internal static void RequireFloatInputs(Node n)
         {
             RequireTypes(n, 0, DataType.Float);
             RequireTypes(n, 1, DataType.Float);
             if (n.Input(2) != null) RequireTypes(n, 2, DataType.Float);
+        }
+
+        /// <summary>Conv and ConvTranspose: the optional bias has one value per output channel.</summary>
+        internal static void CheckBias(Node n, int cout)
+        {
+            if (n.Input(2) is Value b && (b.Shape!.Length != 1 || b.Shape[0] != cout))
+                throw Invalid(n, $"bias shape {Shapes.Format(b.Shape)} does not match {cout} output channels");
+        }
+
+        public override void Infer(Node n)
+        {
+            RequireFloatInputs(n);
             var g = Resolve(n);
-            if (n.Input(2) is Value b && (b.Shape!.Length != 1 || b.Shape[0] != g.Cout))
-                throw Invalid(n, $"bias shape {Shapes.Format(b.Shape)} does not match {g.Cout} output channels");
+            CheckBias(n, g.Cout);
             SetOutput(n, 0, DataType.Float, g.Is1D ? new[] { g.Batch, g.Cout, g.OW } : new[] { g.Batch, g.Cout, g.OH, g.OW });
         }
 

@@ -100,12 +100,9 @@ namespace QuantGen.CodeGen.Ops
 
         public override void Infer(Node n)
         {
-            RequireTypes(n, 0, DataType.Float);
-            RequireTypes(n, 1, DataType.Float);
-            if (n.Input(2) != null) RequireTypes(n, 2, DataType.Float);
+            Conv.RequireFloatInputs(n);
             var g = Resolve(n);
-            if (n.Input(2) is Value b && (b.Shape!.Length != 1 || b.Shape[0] != g.Cout))
-                throw Invalid(n, $"bias shape {Shapes.Format(b.Shape)} does not match {g.Cout} output channels");
+            Conv.CheckBias(n, g.Cout);
             SetOutput(n, 0, DataType.Float, new[] { g.Batch, g.Cout }.Concat(g.Out).ToArray());
         }
 

@@ -9,6 +9,24 @@ namespace QuantGen.CodeGen.Ops
     {
         public static readonly DataType[] DataTypes_ = { DataType.Float, DataType.Int64, DataType.Int32, DataType.Bool, DataType.UInt8, DataType.Int8 };
 
+        /// <summary>
+        /// GatherElements/ScatterElements at build time: the flat offset into data of each position p of the indices tensor,
+        /// p's coordinates with the axis coordinate replaced by indices[p] (negative counts from the end; checked by Infer).
+        /// </summary>
+        public static int[] ElementOffsets(int[] x, int[] idxShape, int axis, long[] idx)
+        {
+            var xs = Shapes.Strides(x);
+            var ist = Shapes.Strides(idxShape);
+            var offsets = new int[idx.Length];
+            for (int p = 0; p < idx.Length; p++)
+                for (int d = 0; d < x.Length; d++)
+                {
+                    long c = d == axis ? (idx[p] < 0 ? idx[p] + x[axis] : idx[p]) : p / ist[d] % idxShape[d];
+                    offsets[p] += (int)c * xs[d];
+                }
+            return offsets;
+        }
+
         /// <summary>Constant indices are checked at build time (run-time ones by the kernel): each value in [-dim, dim).</summary>
         public static void CheckConstant(Node n, Value indices, Func<int, int> dimOfPosition)
         {
@@ -97,22 +115,7 @@ namespace QuantGen.CodeGen.Ops
             var x = ShapeOf(n, 0);
             var idxShape = ShapeOf(n, 1);
             int axis = Shapes.Axis(n.GetInt("axis", 0), x.Length);
-            var idx = In(n, 1).Constant!.ToLongs();
-            var xs = Shapes.Strides(x);
-            var ist = Shapes.Strides(idxShape);
-            var flat = new int[idx.Length];
-            for (int p = 0; p < idx.Length; p++)
-            {
-                int off = 0;
-                for (int d = 0; d < x.Length; d++)
-                {
-                    long c = p / ist[d] % idxShape[d];
-                    if (d == axis) c = idx[p] < 0 ? idx[p] + x[axis] : idx[p];
-                    off += (int)c * xs[d];
-                }
-                flat[p] = off;
-            }
-            return new[] { In(n, 0).Constant!.Select(idxShape, flat) };
+            return new[] { In(n, 0).Constant!.Select(idxShape, IndexChecks.ElementOffsets(x, idxShape, axis, In(n, 1).Constant!.ToLongs())) };
         }
 
         public override void Emit(EmitContext ctx)
@@ -157,16 +160,7 @@ namespace QuantGen.CodeGen.Ops
             var x = ShapeOf(n, 0);
             var idxShape = ShapeOf(n, 1);
             int axis = Shapes.Axis(n.GetInt("axis", 0), x.Length);
-            var idx = In(n, 1).Constant!.ToLongs();
-            var xs = Shapes.Strides(x);
-            var ist = Shapes.Strides(idxShape);
-            var offsets = new int[idx.Length];
-            for (int p = 0; p < idx.Length; p++)
-                for (int d = 0; d < x.Length; d++)
-                {
-                    long c = d == axis ? (idx[p] < 0 ? idx[p] + x[axis] : idx[p]) : p / ist[d] % idxShape[d];
-                    offsets[p] += (int)c * xs[d];
-                }
+            var offsets = IndexChecks.ElementOffsets(x, idxShape, axis, In(n, 1).Constant!.ToLongs());
             return new[] { IndexChecks.Scatter(In(n, 0).Constant!, In(n, 2).Constant!, offsets, IndexChecks.Reduction(n, _op == "ScatterElements")) };
         }
 
