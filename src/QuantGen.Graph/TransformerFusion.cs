@@ -30,6 +30,7 @@ namespace QuantGen.Graph
             foreach (var n in g.Nodes)
             {
                 if (claimed.Contains(n)) continue;
+                ctx.BeginCandidate();
                 var r = n.OpType == "ReduceMean" ? ctx.LayerNorm(n) : n.OpType == "Erf" ? ctx.Gelu(n) : null;
                 if (r == null || r.Value.Matched.Any(claimed.Contains)) continue;
                 var def = ops.Find(r.Value.Fused);
@@ -41,6 +42,7 @@ namespace QuantGen.Graph
                 catch (QgException) { continue; }
                 if (outV.Type != type || !Shapes.Same(outV.Shape, shape)) { outV.Type = type; outV.Shape = shape; continue; }
                 foreach (var m in r.Value.Matched) claimed.Add(m);
+                ctx.CommitConstants();
                 replacements.Add(r.Value);
             }
             if (replacements.Count == 0) return fused;
@@ -62,6 +64,8 @@ namespace QuantGen.Graph
             private readonly Dictionary<Value, List<Node>> _readers = new Dictionary<Value, List<Node>>();
             private readonly HashSet<Value> _outputs;
             private readonly Graph _g;
+            /// <summary>Constants made for the candidate being matched: added to the graph only when its rewrite is taken.</summary>
+            private readonly List<Value> _created = new List<Value>();
 
             public Matcher(Graph g)
             {
@@ -184,12 +188,20 @@ namespace QuantGen.Graph
                 return ConstantValue(name, TensorData.FromDoubles(DataType.Float, normShape, full));
             }
 
-            /// <summary>A new constant of the graph (named after the fused pattern's output, which is unique).</summary>
+            public void BeginCandidate() => _created.Clear();
+
+            public void CommitConstants()
+            {
+                foreach (var v in _created) _g.Values[v.Name] = v;
+                _created.Clear();
+            }
+
+            /// <summary>A new constant for the current candidate (named after the fused pattern's output, which is unique).</summary>
             private Value ConstantValue(string name, TensorData data)
             {
-                while (_g.Lookup(name) != null) name += "_";
+                while (_g.Lookup(name) != null || _created.Any(c => c.Name == name)) name += "_";
                 var v = new Value(name) { Constant = data, Type = data.Type, Shape = data.Shape };
-                _g.Values[name] = v;
+                _created.Add(v);
                 return v;
             }
 
