@@ -8,14 +8,23 @@ using QuantGen.Graph;
 namespace QuantGen.CodeGen
 {
     /// <summary>
-    /// Static data of the generated model. Identical tensors are stored once. Small tensors are readable literals;
-    /// larger ones are little-endian <c>ulong[]</c> literals (8 bytes each) reinterpreted with MemoryMarshal.Cast:
-    /// the compiler stores them as RVA data (0 bytes allocated, no copy), and ulong literals cost about 8x less
-    /// build time and memory than float/sbyte literals. Every supported target (x64, arm64) is little-endian.
+    /// Static data of the generated model. Identical tensors are stored once. Tensors of up to 16 elements are readable
+    /// collection literals (RVA data, zero-copy). Larger ones share one blob: the little-endian bytes of each tensor at a
+    /// 64-byte-aligned offset, written into the source as base64 UTF-8 literals (<c>"..."u8</c>, themselves RVA data) and
+    /// decoded once, on first use, into one pinned array that every later call reads without copying. Measured against
+    /// the former encoding (one <c>ulong</c> literal per 8 bytes, zero-copy), base64 literals cut the compiler's time and
+    /// memory several-fold for large models (the README's build table); the price is one decode at startup (about
+    /// 1 ms per 10 MB) and the weights held once in the managed heap. Every supported target (x64, arm64) is little-endian.
     /// </summary>
     public sealed class ConstantPool
     {
         private const int InlineLimit = 16;
+        /// <summary>Bytes per base64 literal: a multiple of 3, so every literal but the last decodes without padding.</summary>
+        private const int ChunkBytes = 49152;
+        private const int Alignment = 64;
+        /// <summary>The nested class holding the blob; its name cannot clash with generated members (they start with C or are PascalCase ONNX names plus a kind).</summary>
+        public const string BlobClass = "QuantGenStaticData";
+
         private readonly List<(string Name, string Label, TensorData Data)> _items = new List<(string, string, TensorData)>();
         private readonly Dictionary<string, List<int>> _byHash = new Dictionary<string, List<int>>(StringComparer.Ordinal);
 
@@ -53,6 +62,8 @@ namespace QuantGen.CodeGen
 
         public void Emit(CodeWriter w)
         {
+            var blob = new List<byte[]>();
+            long blobLength = 0;
             foreach (var (name, label, data) in _items)
             {
                 var t = RuntimeType(data.Type);
@@ -64,27 +75,58 @@ namespace QuantGen.CodeGen
                     continue;
                 }
                 var bytes = ToBytes(t, data);
-                int words = (bytes.Length + 7) / 8;
-                string slice = words * 8 / DataTypes.SizeOf(t) == data.Length ? "" : $".Slice(0, {data.Length})";
-                w.Line($"private static ReadOnlySpan<{cs}> {name} => MemoryMarshal.Cast<ulong, {cs}>({name}_Data){slice};");
-                w.Line($"private static ReadOnlySpan<ulong> {name}_Data => new ulong[]");
-                w.Line("{");
-                var sb = new StringBuilder();
-                for (int i = 0; i < words; i++)
-                {
-                    ulong word = 0;
-                    for (int b = 0; b < 8; b++)
-                    {
-                        int idx = i * 8 + b;
-                        if (idx < bytes.Length) word |= (ulong)bytes[idx] << (8 * b);
-                    }
-                    if (i % 8 == 0) sb.Append("    ");
-                    sb.Append("0x").Append(word.ToString("X16", CultureInfo.InvariantCulture)).Append(',');
-                    if (i % 8 == 7 || i == words - 1) { w.Line(sb.ToString()); sb.Clear(); }
-                    else sb.Append(' ');
-                }
-                w.Line("};");
+                long offset = (blobLength + Alignment - 1) / Alignment * Alignment;
+                if (offset > blobLength) blob.Add(new byte[offset - blobLength]);
+                if (offset + bytes.Length > int.MaxValue)
+                    throw new QgException(DiagnosticIds.UnsupportedType, $"the model's static data exceeds 2 GB at constant '{label}'");
+                blob.Add(bytes);
+                blobLength = offset + bytes.Length;
+                w.Line($"private static ReadOnlySpan<{cs}> {name} => MemoryMarshal.Cast<byte, {cs}>(new ReadOnlySpan<byte>({BlobClass}.Bytes, {offset}, {bytes.Length}));");
             }
+            if (blobLength > 0) EmitBlob(w, blob, (int)blobLength);
+        }
+
+        /// <summary>The nested class that decodes the blob on first use (its static constructor runs once, thread-safely).</summary>
+        private static void EmitBlob(CodeWriter w, List<byte[]> parts, int length)
+        {
+            w.Line();
+            w.Line($"/// <summary>The static data of tensors above {InlineLimit} elements: {length} bytes, decoded once from base64 literals.</summary>");
+            w.Open($"private static class {BlobClass}");
+            w.Line("internal static readonly byte[] Bytes = Decode();");
+            w.Line();
+            w.Open("private static byte[] Decode()");
+            w.Line($"var bytes = GC.AllocateUninitializedArray<byte>({length}, pinned: true);");
+            w.Line("int at = 0;");
+            var chunks = new List<string>();
+            var chunk = new byte[ChunkBytes];
+            int filled = 0;
+            foreach (var part in parts)
+            {
+                int p = 0;
+                while (p < part.Length)
+                {
+                    int n = Math.Min(part.Length - p, ChunkBytes - filled);
+                    Buffer.BlockCopy(part, p, chunk, filled, n);
+                    filled += n;
+                    p += n;
+                    if (filled == ChunkBytes) { chunks.Add(Convert.ToBase64String(chunk)); filled = 0; }
+                }
+            }
+            if (filled > 0) chunks.Add(Convert.ToBase64String(chunk, 0, filled));
+            for (int i = 0; i < chunks.Count; i++) w.Line($"at += Chunk(bytes, at, D{i});");
+            w.Line("return bytes;");
+            w.Close();
+            w.Line();
+            w.Open("private static int Chunk(byte[] bytes, int at, ReadOnlySpan<byte> base64)");
+            w.Line("var status = global::System.Buffers.Text.Base64.DecodeFromUtf8(base64, bytes.AsSpan(at), out _, out int written);");
+            w.Line("if (status != global::System.Buffers.OperationStatus.Done) throw new InvalidOperationException(\"QuantGen: corrupt static data\");");
+            w.Line("return written;");
+            w.Close();
+            w.Line();
+            // One property per literal: the compiler lowers a UTF-8 literal into one constant per byte, and frees them
+            // after each method, so many small methods keep its memory small where one method would hold them all.
+            for (int i = 0; i < chunks.Count; i++) w.Line($"private static ReadOnlySpan<byte> D{i} => \"{chunks[i]}\"u8;");
+            w.Close();
         }
 
         private static string Literal(DataType t, TensorData d, int i) => t switch

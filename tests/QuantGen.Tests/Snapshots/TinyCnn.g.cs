@@ -81,20 +81,33 @@ namespace Snapshots
         // b0: float32[2]
         private static ReadOnlySpan<float> C0 => [0.1f, -0.1f];
         // w0: float32[2,1,3,3]
-        private static ReadOnlySpan<float> C1 => MemoryMarshal.Cast<ulong, float>(C1_Data);
-        private static ReadOnlySpan<ulong> C1_Data => new ulong[]
-        {
-            0x3EE8F5C33ED78D50, 0xBEC189373D916873, 0xBE0F5C29BEF53F7D, 0x3EFD70A43EA7EF9E, 0xBE8B43963E52F1AA, 0xBE89374CBF000000, 0x3EFD70A43E570A3D, 0xBE1374BC3EA66666,
-            0xBEC00000BEF645A2,
-        };
+        private static ReadOnlySpan<float> C1 => MemoryMarshal.Cast<byte, float>(new ReadOnlySpan<byte>(QuantGenStaticData.Bytes, 0, 72));
         // w1 as [K=8, N=3]: float32[8,3]
-        private static ReadOnlySpan<float> C2 => MemoryMarshal.Cast<ulong, float>(C2_Data);
-        private static ReadOnlySpan<ulong> C2_Data => new ulong[]
-        {
-            0x3DD2F1AA3E570A3D, 0x3E6872B0BE75C28F, 0xBE408312BE0B4396, 0xBE8000003D0F5C29, 0xBE4189373D178D50, 0x3E6978D5BE09374C, 0x3DD70A3DBE75C28F, 0xBD8F5C293E560419,
-            0xBB03126F3E7DF3B6, 0x3E26E9793E27EF9E, 0x3E7CED91BE591687, 0xBE676C8BBD9374BC,
-        };
+        private static ReadOnlySpan<float> C2 => MemoryMarshal.Cast<byte, float>(new ReadOnlySpan<byte>(QuantGenStaticData.Bytes, 128, 96));
         // b1 * beta: float32[3]
         private static ReadOnlySpan<float> C3 => [0.0f, 0.5f, -0.5f];
+
+        /// <summary>The static data of tensors above 16 elements: 224 bytes, decoded once from base64 literals.</summary>
+        private static class QuantGenStaticData
+        {
+            internal static readonly byte[] Bytes = Decode();
+
+            private static byte[] Decode()
+            {
+                var bytes = GC.AllocateUninitializedArray<byte>(224, pinned: true);
+                int at = 0;
+                at += Chunk(bytes, at, D0);
+                return bytes;
+            }
+
+            private static int Chunk(byte[] bytes, int at, ReadOnlySpan<byte> base64)
+            {
+                var status = global::System.Buffers.Text.Base64.DecodeFromUtf8(base64, bytes.AsSpan(at), out _, out int written);
+                if (status != global::System.Buffers.OperationStatus.Done) throw new InvalidOperationException("QuantGen: corrupt static data");
+                return written;
+            }
+
+            private static ReadOnlySpan<byte> D0 => "UI3XPsP16D5zaJE9N4nBvn0/9b4pXA++nu+nPqRw/T6q8VI+lkOLvgAAAL9MN4m+PQpXPqRw/T5mZqY+vHQTvqJF9r4AAMC+AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA9Clc+qvHSPY/Cdb6wcmg+lkMLvhKDQL4pXA89AACAvlCNFz03iUG+TDcJvtV4aT6PwnW+PQrXPRkEVj4pXI+9tvN9Pm8SA7ue7yc+eekmPocWWb6R7Xw+vHSTvYtsZ74="u8;
+        }
     }
 }

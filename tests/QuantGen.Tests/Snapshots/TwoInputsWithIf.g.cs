@@ -110,15 +110,33 @@ namespace Snapshots
         }
 
         // table: float32[5,4]
-        private static ReadOnlySpan<float> C0 => MemoryMarshal.Cast<ulong, float>(C0_Data);
-        private static ReadOnlySpan<ulong> C0_Data => new ulong[]
-        {
-            0x3F68B4393F574BC7, 0xBF41CAC13E10624E, 0xBE8ED917BF758106, 0x3F7D2F1B3F283127, 0xBF0B43963ED2F1AA, 0xBF0978D5BF800000, 0x3F7DB22D3ED70A3D, 0xBE9374BC3F266666,
-            0xBF404189BF760419, 0x3F69BA5E3E19999A,
-        };
+        private static ReadOnlySpan<float> C0 => MemoryMarshal.Cast<byte, float>(new ReadOnlySpan<byte>(QuantGenStaticData.Bytes, 0, 80));
         // zero: float32[]
         private static ReadOnlySpan<float> C1 => [0.0f];
         // two: float32[]
         private static ReadOnlySpan<float> C2 => [2.0f];
+
+        /// <summary>The static data of tensors above 16 elements: 80 bytes, decoded once from base64 literals.</summary>
+        private static class QuantGenStaticData
+        {
+            internal static readonly byte[] Bytes = Decode();
+
+            private static byte[] Decode()
+            {
+                var bytes = GC.AllocateUninitializedArray<byte>(80, pinned: true);
+                int at = 0;
+                at += Chunk(bytes, at, D0);
+                return bytes;
+            }
+
+            private static int Chunk(byte[] bytes, int at, ReadOnlySpan<byte> base64)
+            {
+                var status = global::System.Buffers.Text.Base64.DecodeFromUtf8(base64, bytes.AsSpan(at), out _, out int written);
+                if (status != global::System.Buffers.OperationStatus.Done) throw new InvalidOperationException("QuantGen: corrupt static data");
+                return written;
+            }
+
+            private static ReadOnlySpan<byte> D0 => "x0tXPzm0aD9OYhA+wcpBvwaBdb8X2Y6+JzEoPxsvfT+q8dI+lkMLvwAAgL/VeAm/PQrXPi2yfT9mZiY/vHSTvhkEdr+JQUC/mpkZPl66aT8="u8;
+        }
     }
 }
