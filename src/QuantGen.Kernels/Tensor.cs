@@ -1,5 +1,7 @@
 using System;
 using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace QuantGen.Kernels
 {
@@ -70,6 +72,37 @@ namespace QuantGen.Kernels
                     if ((ulong)ix >= (ulong)axis) throw new ArgumentException($"Gather index {indices[j]} is out of range [-{axis}, {axis})");
                     x.Slice((o * axis + (int)ix) * inner, inner).CopyTo(y.Slice((o * n + j) * inner, inner));
                 }
+            }
+        }
+
+        /// <summary>
+        /// Gather of rows from an int8 table [rows, cols] with a scale per row: y[j, :] = table[i_j, :] * scales[i_j] (one float
+        /// multiply per element, so every path equals the scalar one). Negative indices count from the end.
+        /// </summary>
+        public static void GatherRowsQ8<TIndex>(ReadOnlySpan<sbyte> table, ReadOnlySpan<float> scales, ReadOnlySpan<TIndex> indices, Span<float> y, int rows, int cols)
+            where TIndex : IBinaryInteger<TIndex>
+        {
+            for (int j = 0; j < indices.Length; j++)
+            {
+                long ix = long.CreateTruncating(indices[j]);
+                if (ix < 0) ix += rows;
+                if ((ulong)ix >= (ulong)rows) throw new ArgumentException($"Gather index {indices[j]} is out of range [-{rows}, {rows})");
+                var src = table.Slice((int)ix * cols, cols);
+                var dst = y.Slice(j * cols, cols);
+                float scale = scales[(int)ix];
+                int c = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    var vs = Vector256.Create(scale);
+                    for (; c <= cols - 8; c += 8)
+                    {
+                        var q = Vector128.CreateScalarUnsafe(MemoryMarshal.Read<long>(MemoryMarshal.AsBytes(src.Slice(c, 8)))).AsSByte();
+                        var q16 = Vector128.WidenLower(q);
+                        var f = Vector256.ConvertToSingle(Vector256.Create(Vector128.WidenLower(q16), Vector128.WidenUpper(q16))) * vs;
+                        f.CopyTo(dst.Slice(c, 8));
+                    }
+                }
+                for (; c < cols; c++) dst[c] = src[c] * scale;
             }
         }
 

