@@ -60,7 +60,8 @@ namespace QuantGen.CodeGen
             }
         }
 
-        public void Emit(CodeWriter w)
+        /// <param name="useKernel">Marks a kernel file as used (StaticData, when there is a blob).</param>
+        public void Emit(CodeWriter w, Action<string> useKernel)
         {
             var blob = new List<byte[]>();
             long blobLength = 0;
@@ -83,7 +84,9 @@ namespace QuantGen.CodeGen
                 blobLength = offset + bytes.Length;
                 w.Line($"private static ReadOnlySpan<{cs}> {name} => MemoryMarshal.Cast<byte, {cs}>(new ReadOnlySpan<byte>({BlobClass}.Bytes, {offset}, {bytes.Length}));");
             }
-            if (blobLength > 0) EmitBlob(w, blob, (int)blobLength);
+            if (blobLength == 0) return;
+            useKernel("StaticData");
+            EmitBlob(w, blob, (int)blobLength);
         }
 
         /// <summary>The nested class that decodes the blob on first use (its static constructor runs once, thread-safely).</summary>
@@ -95,7 +98,7 @@ namespace QuantGen.CodeGen
             w.Line("internal static readonly byte[] Bytes = Decode();");
             w.Line();
             w.Open("private static byte[] Decode()");
-            w.Line($"var bytes = GC.AllocateUninitializedArray<byte>({length}, pinned: true);");
+            w.Line($"var bytes = global::QuantGen.Kernels.StaticData.Allocate({length});");
             w.Line("int at = 0;");
             var chunks = new List<string>();
             var chunk = new byte[ChunkBytes];
@@ -113,14 +116,8 @@ namespace QuantGen.CodeGen
                 }
             }
             if (filled > 0) chunks.Add(Convert.ToBase64String(chunk, 0, filled));
-            for (int i = 0; i < chunks.Count; i++) w.Line($"at += Chunk(bytes, at, D{i});");
+            for (int i = 0; i < chunks.Count; i++) w.Line($"at = global::QuantGen.Kernels.StaticData.Append(bytes, at, D{i});");
             w.Line("return bytes;");
-            w.Close();
-            w.Line();
-            w.Open("private static int Chunk(byte[] bytes, int at, ReadOnlySpan<byte> base64)");
-            w.Line("var status = global::System.Buffers.Text.Base64.DecodeFromUtf8(base64, bytes.AsSpan(at), out _, out int written);");
-            w.Line("if (status != global::System.Buffers.OperationStatus.Done) throw new InvalidOperationException(\"QuantGen: corrupt static data\");");
-            w.Line("return written;");
             w.Close();
             w.Line();
             // One property per literal: the compiler lowers a UTF-8 literal into one constant per byte, and frees them

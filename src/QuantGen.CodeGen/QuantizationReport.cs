@@ -64,22 +64,24 @@ namespace QuantGen.CodeGen
             {
                 var n = q.Node;
                 bool int8 = q.Precision == Precision.Int8;
+                // An int8 embedding table: its weights are input 0, its input the indices.
+                bool table = n.OpType == "Gather";
                 string reason = int8 ? q.Reason : "float32: " + q.Reason;
                 int? bits = null; string? granularity = null; double? sMin = null, sMax = null, mse = null, sqnr = null;
                 if (int8 && q.Weights is QuantizedTensor w)
                 {
                     bits = w.Bits;
-                    granularity = w.GroupSize > 0 ? F($"groups of {w.GroupSize}") : w.Axis < 0 ? "per-tensor" : "per-channel";
+                    granularity = w.GroupSize > 0 ? F($"groups of {w.GroupSize}") : w.Axis < 0 ? "per-tensor" : table ? "per-row" : "per-channel";
                     sMin = w.Scales.Min(); sMax = w.Scales.Max();
                     mse = q.WeightMse;
-                    if (n.Input(1)?.Constant is TensorData f && f.Length > 0)
+                    if (n.Input(table ? 0 : 1)?.Constant is TensorData f && f.Length > 0)
                     {
                         double signal = 0;
                         for (int i = 0; i < f.Length; i++) signal += f.GetDouble(i) * f.GetDouble(i);
                         sqnr = ErrorAnalysis.SqnrDb(signal / f.Length, q.WeightMse);
                     }
                 }
-                string input = !int8 ? "float32" : q.Add != null ? "uint8 (both inputs)" : q.Input is ActivationQuant a ? Describe(a) : q.Weights == null ? "uint8 x int8, per call" : "uint8, per call";
+                string input = !int8 ? "float32" : table ? "indices" : q.Add != null ? "uint8 (both inputs)" : q.Input is ActivationQuant a ? Describe(a) : q.Weights == null ? "uint8 x int8, per call" : "uint8, per call";
                 string output = q.Requantized != null && q.Output is ActivationQuant o ? Describe(o) : "float32";
                 LayerError? measured = null;
                 if (plan.Errors != null && plan.Errors.Layers.TryGetValue(n, out var e)) measured = e;

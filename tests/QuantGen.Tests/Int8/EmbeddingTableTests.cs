@@ -49,6 +49,9 @@ namespace QuantGen.Tests.Int8
             Assert.Contains("GatherRowsQ8", compiled.Source);
             var layer = Assert.Single(compiled.Report!.Layers);
             Assert.Equal("int8", layer.Precision);
+            Assert.Equal("per-row", layer.Granularity);
+            Assert.Equal("indices", layer.Input);
+            Assert.True(layer.WeightSqnrDb > 35, $"table SQNR {layer.WeightSqnrDb} dB");
             var y = (float[])compiled.Run(new[] { input })[0];
 
             using var session = new InferenceSession(model.ToByteArray());

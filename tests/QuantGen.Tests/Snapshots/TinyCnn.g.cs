@@ -94,17 +94,10 @@ namespace Snapshots
 
             private static byte[] Decode()
             {
-                var bytes = GC.AllocateUninitializedArray<byte>(224, pinned: true);
+                var bytes = global::QuantGen.Kernels.StaticData.Allocate(224);
                 int at = 0;
-                at += Chunk(bytes, at, D0);
+                at = global::QuantGen.Kernels.StaticData.Append(bytes, at, D0);
                 return bytes;
-            }
-
-            private static int Chunk(byte[] bytes, int at, ReadOnlySpan<byte> base64)
-            {
-                var status = global::System.Buffers.Text.Base64.DecodeFromUtf8(base64, bytes.AsSpan(at), out _, out int written);
-                if (status != global::System.Buffers.OperationStatus.Done) throw new InvalidOperationException("QuantGen: corrupt static data");
-                return written;
             }
 
             private static ReadOnlySpan<byte> D0 => "UI3XPsP16D5zaJE9N4nBvn0/9b4pXA++nu+nPqRw/T6q8VI+lkOLvgAAAL9MN4m+PQpXPqRw/T5mZqY+vHQTvqJF9r4AAMC+AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA9Clc+qvHSPY/Cdb6wcmg+lkMLvhKDQL4pXA89AACAvlCNFz03iUG+TDcJvtV4aT6PwnW+PQrXPRkEVj4pXI+9tvN9Pm8SA7ue7yc+eekmPocWWb6R7Xw+vHSTvYtsZ74="u8;

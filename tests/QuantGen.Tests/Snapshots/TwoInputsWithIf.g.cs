@@ -123,17 +123,10 @@ namespace Snapshots
 
             private static byte[] Decode()
             {
-                var bytes = GC.AllocateUninitializedArray<byte>(80, pinned: true);
+                var bytes = global::QuantGen.Kernels.StaticData.Allocate(80);
                 int at = 0;
-                at += Chunk(bytes, at, D0);
+                at = global::QuantGen.Kernels.StaticData.Append(bytes, at, D0);
                 return bytes;
-            }
-
-            private static int Chunk(byte[] bytes, int at, ReadOnlySpan<byte> base64)
-            {
-                var status = global::System.Buffers.Text.Base64.DecodeFromUtf8(base64, bytes.AsSpan(at), out _, out int written);
-                if (status != global::System.Buffers.OperationStatus.Done) throw new InvalidOperationException("QuantGen: corrupt static data");
-                return written;
             }
 
             private static ReadOnlySpan<byte> D0 => "x0tXPzm0aD9OYhA+wcpBvwaBdb8X2Y6+JzEoPxsvfT+q8dI+lkMLvwAAgL/VeAm/PQrXPi2yfT9mZiY/vHSTvhkEdr+JQUC/mpkZPl66aT8="u8;
