@@ -13,8 +13,8 @@ namespace QuantGen.CodeGen
     /// 64-byte-aligned offset, written into the source as base64 UTF-8 literals (<c>"..."u8</c>, themselves RVA data) and
     /// decoded once, on first use, into one pinned array that every later call reads without copying. Measured against
     /// the former encoding (one <c>ulong</c> literal per 8 bytes, zero-copy), base64 literals cut the compiler's time and
-    /// memory several-fold for large models (the README's build table); the price is one decode at startup (about
-    /// 1 ms per 10 MB) and the weights held once in the managed heap. Every supported target (x64, arm64) is little-endian.
+    /// memory several-fold for large models (the README's build table); the price is one decode on first use
+    /// (notes/build-figures.md) and the weights held once in the managed heap. Every supported target (x64, arm64) is little-endian.
     /// </summary>
     public sealed class ConstantPool
     {
