@@ -34,6 +34,17 @@ namespace QuantGen.Benchmarks
 
         private OrtRunner(string model, Func<InferenceSession, string> inputName, float[] input, long[] inputShape,
             Func<InferenceSession, IEnumerable<(string Name, long[] Shape, float[] Buffer)>> outputs, string[] deviceOutputs)
+            : this(model, s => [(inputName(s), OrtValue.CreateTensorValueFromMemory(input, inputShape))], outputs, deviceOutputs)
+        {
+        }
+
+        /// <summary>A model with int64 inputs (token ids, masks) and float outputs, all prebound.</summary>
+        public static OrtRunner Int64Inputs(string model, IEnumerable<(string Name, long[] Data, long[] Shape)> inputs,
+            IEnumerable<(string Name, long[] Shape, float[] Buffer)> outputs) =>
+            new(model, _ => inputs.Select(i => (i.Name, OrtValue.CreateTensorValueFromMemory(i.Data, i.Shape))).ToList(), _ => outputs, []);
+
+        private OrtRunner(string model, Func<InferenceSession, IEnumerable<(string Name, OrtValue Value)>> inputs,
+            Func<InferenceSession, IEnumerable<(string Name, long[] Shape, float[] Buffer)>> outputs, string[] deviceOutputs)
         {
             _options = new SessionOptions
             {
@@ -46,9 +57,11 @@ namespace QuantGen.Benchmarks
             _session = new InferenceSession(model, _options);
             _run = new RunOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
             _binding = _session.CreateIoBinding();
-            var x = OrtValue.CreateTensorValueFromMemory(input, inputShape);
-            _values.Add(x);
-            _binding.BindInput(inputName(_session), x);
+            foreach (var (name, value) in inputs(_session))
+            {
+                _values.Add(value);
+                _binding.BindInput(name, value);
+            }
             foreach (var (name, shape, buffer) in outputs(_session))
                 _prebound.Add((name, OrtValue.CreateTensorValueFromMemory(buffer, shape)));
             _values.AddRange(_prebound.Select(p => p.Value));

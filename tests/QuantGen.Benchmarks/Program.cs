@@ -13,7 +13,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 namespace QuantGen.Benchmarks
 {
     /// <summary>
-    /// dotnet run -c Release --project tests/QuantGen.Benchmarks -- --table [Mnist Fashion WakeEmbedding ResNet18 QGemmThroughput]
+    /// dotnet run -c Release --project tests/QuantGen.Benchmarks -- --table [Mnist Fashion WakeEmbedding ResNet18 MiniLm QGemmThroughput]
     ///   runs the chosen classes (default: all) with a short in-process job (3 warmup, 10 measured iterations) and prints
     ///   BenchmarkDotNet's summary, then markdown tables of medians and ratios (notes/benchmarks.md quotes them).
     /// dotnet run -c Release --project tests/QuantGen.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter *ResNet18*]
@@ -22,7 +22,7 @@ namespace QuantGen.Benchmarks
     /// </summary>
     internal static class Program
     {
-        private static readonly Type[] All = [typeof(Mnist), typeof(Fashion), typeof(WakeEmbedding), typeof(ResNet18), typeof(QGemmThroughput)];
+        private static readonly Type[] All = [typeof(Mnist), typeof(Fashion), typeof(WakeEmbedding), typeof(ResNet18), typeof(MiniLm), typeof(QGemmThroughput)];
 
         private static int Main(string[] args)
         {

