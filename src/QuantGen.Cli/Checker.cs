@@ -81,6 +81,12 @@ namespace QuantGen.Cli
 
             /// <summary>Runs the model once (outputs and workspace guarded against out-of-bounds writes); one new array per output.</summary>
             public Array[] Run(IReadOnlyList<Array> inputs) => Runner.Run(inputs);
+
+            /// <summary>
+            /// Predict with a caller workspace, unguarded, for timing: (input arrays, output arrays, workspace, 0). Each
+            /// output array and the workspace must have exactly the plan's sizes.
+            /// </summary>
+            public Action<object[], object[], byte[], int> Predict { get; internal set; } = null!;
         }
 
         /// <summary>The guarded runner of a compiled harness class for a plan.</summary>
@@ -97,7 +103,8 @@ namespace QuantGen.Cli
         };
 
         /// <summary>Generates, compiles and loads the model; throws <see cref="CheckException"/> with the QG diagnostic on failure.</summary>
-        public Compiled Compile(IReadOnlyDictionary<string, int> dims)
+        /// <param name="collectible">False for an assembly that stays loaded, whose statics run as in a normal build (benchmarks).</param>
+        public Compiled Compile(IReadOnlyDictionary<string, int> dims, bool collectible = true)
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             int id = System.Threading.Interlocked.Increment(ref s_counter);
@@ -112,11 +119,12 @@ namespace QuantGen.Cli
             sources.AddRange(KernelLibrary.Emit(result.Kernels));
             sources.Add(new("harness.cs", InMemoryCompiler.Harness("QuantGen.Check." + className, "Harness" + className,
                 plan.Inputs.Select(i => DataTypes.CSharpName(i.Type)).ToList(), plan.Outputs.Select(o => DataTypes.CSharpName(o.Type)).ToList())));
-            var compiled = InMemoryCompiler.Compile("QuantGenCheck" + className, sources);
+            var compiled = InMemoryCompiler.Compile("QuantGenCheck" + className, sources, collectible: collectible);
             if (!compiled.Success) throw new CheckException("generated code does not compile: " + compiled.Errors);
             return new Compiled
             {
                 Runner = Runner(compiled.Assembly!, "Harness" + className, plan),
+                Predict = compiled.Assembly!.GetType("Harness" + className)!.GetMethod("Run")!.CreateDelegate<Action<object[], object[], byte[], int>>(),
                 ModelType = compiled.Assembly!.GetType("QuantGen.Check." + className),
                 Plan = plan, Source = result.Source!, Diagnostics = result.Diagnostics, Report = result.Report,
                 GenerateSeconds = generateSeconds, CompileSeconds = clock.Elapsed.TotalSeconds - generateSeconds,

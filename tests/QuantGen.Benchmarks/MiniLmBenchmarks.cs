@@ -36,8 +36,8 @@ namespace QuantGen.Benchmarks
             int batch = set.Inputs[0].Shape[0], seq = set.Inputs[0].Shape[1];
             if ($"{batch}x{seq}" != Shape) throw new InvalidDataException($"{set.Name} is {batch}x{seq}, not {Shape}");
             var dims = new Dictionary<string, int> { ["batch"] = batch, ["sequence"] = seq };
-            (_f32, var f32Plan) = Compile(bytes, dims, new CompileOptions(), "MiniLmF32");
-            (_q8, var q8Plan) = Compile(bytes, dims, new CompileOptions { Precision = "Int8" }, "MiniLmInt8");
+            (_f32, var f32Plan) = Compile(bytes, dims, new CompileOptions());
+            (_q8, var q8Plan) = Compile(bytes, dims, new CompileOptions { Precision = "Int8" });
             _inputs = set.Inputs.Select(t => (object)Enumerable.Range(0, t.Data.Length).Select(i => (long)t.Get(i)).ToArray()).ToArray();
             _f32Out = f32Plan.Outputs.Select(o => (object)new float[Shapes.Size(o.Shape!)]).ToArray();
             _q8Out = q8Plan.Outputs.Select(o => (object)new float[Shapes.Size(o.Shape!)]).ToArray();
@@ -57,19 +57,10 @@ namespace QuantGen.Benchmarks
         }
 
         /// <summary>Generates and compiles one class (non-collectible: statics as in a normal assembly); returns its Predict with a caller workspace.</summary>
-        private static (Action<object[], object[], byte[], int> Run, InferencePlan Plan) Compile(byte[] bytes, Dictionary<string, int> dims, CompileOptions options, string className)
+        private static (Action<object[], object[], byte[], int> Run, InferencePlan Plan) Compile(byte[] bytes, Dictionary<string, int> dims, CompileOptions options)
         {
-            var result = ModelCompiler.Compile(bytes, "model.onnx", null, options with { ClassName = className, Namespace = "QuantGen.Bench", Dimensions = dims });
-            if (!result.Success) throw new InvalidOperationException(string.Join("; ", result.Diagnostics));
-            var plan = result.Plan!;
-            var sources = new List<KeyValuePair<string, string>> { new("model.g.cs", result.Source!) };
-            sources.AddRange(KernelLibrary.Emit(result.Kernels));
-            sources.Add(new("harness.cs", InMemoryCompiler.Harness("QuantGen.Bench." + className, "Harness" + className,
-                plan.Inputs.Select(i => DataTypes.CSharpName(i.Type)).ToList(), plan.Outputs.Select(o => DataTypes.CSharpName(o.Type)).ToList())));
-            var compiled = InMemoryCompiler.Compile("QuantGenBench" + className + string.Join("x", dims.Values), sources, collectible: false);
-            if (!compiled.Success) throw new InvalidOperationException("generated code does not compile: " + compiled.Errors);
-            var run = compiled.Assembly!.GetType("Harness" + className)!.GetMethod("Run")!.CreateDelegate<Action<object[], object[], byte[], int>>();
-            return (run, plan);
+            var compiled = new Checker(bytes, "model.onnx", null, options).Compile(dims, collectible: false);
+            return (compiled.Predict, compiled.Plan);
         }
 
         [Benchmark(Baseline = true)] public void OnnxRuntime() => _runner!.Run();
