@@ -89,9 +89,12 @@ namespace QuantGen.Cli
             public Action<object[], object[], byte[], int> Predict { get; internal set; } = null!;
         }
 
+        /// <summary>Run(inputs, outputs, workspace, guard) of a compiled harness class (<see cref="InMemoryCompiler.Harness"/>).</summary>
+        private static MethodInfo HarnessRun(Assembly assembly, string harnessClass) => assembly.GetType(harnessClass)!.GetMethod("Run")!;
+
         /// <summary>The guarded runner of a compiled harness class for a plan.</summary>
         public static InMemoryCompiler.GuardedRunner Runner(Assembly assembly, string harnessClass, InferencePlan plan) =>
-            new InMemoryCompiler.GuardedRunner(assembly.GetType(harnessClass)!.GetMethod("Run")!,
+            new InMemoryCompiler.GuardedRunner(HarnessRun(assembly, harnessClass),
                 plan.Outputs.Select(o => o.Type).ToList(),
                 plan.Outputs.Select(o => Shapes.Size(o.Shape!)).ToList(), checked((int)plan.WorkspaceBytes));
 
@@ -124,7 +127,7 @@ namespace QuantGen.Cli
             return new Compiled
             {
                 Runner = Runner(compiled.Assembly!, "Harness" + className, plan),
-                Predict = compiled.Assembly!.GetType("Harness" + className)!.GetMethod("Run")!.CreateDelegate<Action<object[], object[], byte[], int>>(),
+                Predict = HarnessRun(compiled.Assembly!, "Harness" + className).CreateDelegate<Action<object[], object[], byte[], int>>(),
                 ModelType = compiled.Assembly!.GetType("QuantGen.Check." + className),
                 Plan = plan, Source = result.Source!, Diagnostics = result.Diagnostics, Report = result.Report,
                 GenerateSeconds = generateSeconds, CompileSeconds = clock.Elapsed.TotalSeconds - generateSeconds,

@@ -1,8 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Linq;
-using System.Text;
 using QuantGen.Graph;
 
 namespace QuantGen.CodeGen
@@ -67,8 +67,7 @@ namespace QuantGen.CodeGen
         /// <param name="useKernel">Marks a kernel file as used (StaticData, when there is a blob).</param>
         public void Emit(CodeWriter w, Action<string> useKernel)
         {
-            var blob = new List<byte[]>();
-            long blobLength = 0;
+            var blob = new MemoryStream();
             foreach (var (name, label, data) in _items)
             {
                 var t = RuntimeType(data.Type);
@@ -80,21 +79,21 @@ namespace QuantGen.CodeGen
                     continue;
                 }
                 var bytes = ToBytes(t, data);
-                long offset = (blobLength + Alignment - 1) / Alignment * Alignment;
-                if (offset > blobLength) blob.Add(new byte[offset - blobLength]);
+                long offset = (blob.Length + Alignment - 1) / Alignment * Alignment;
                 if (offset + bytes.Length > int.MaxValue)
                     throw new QgException(DiagnosticIds.UnsupportedType, $"the model's static data exceeds 2 GB at constant '{label}'");
-                blob.Add(bytes);
-                blobLength = offset + bytes.Length;
+                blob.SetLength(offset); // zero padding up to the alignment
+                blob.Position = offset;
+                blob.Write(bytes, 0, bytes.Length);
                 w.Line($"private static ReadOnlySpan<{cs}> {name} => MemoryMarshal.Cast<byte, {cs}>(new ReadOnlySpan<byte>({BlobClass}.Bytes, {offset}, {bytes.Length}));");
             }
-            if (blobLength == 0) return;
+            if (blob.Length == 0) return;
             useKernel("StaticData");
-            EmitBlob(w, blob, (int)blobLength);
+            EmitBlob(w, blob.GetBuffer(), (int)blob.Length);
         }
 
         /// <summary>The nested class that decodes the blob on first use (its static constructor runs once, thread-safely).</summary>
-        private static void EmitBlob(CodeWriter w, List<byte[]> parts, int length)
+        private static void EmitBlob(CodeWriter w, byte[] blob, int length)
         {
             w.Line();
             w.Line($"/// <summary>The static data of tensors above {InlineLimit} elements: {length} bytes, decoded once from base64 literals.</summary>");
@@ -105,21 +104,8 @@ namespace QuantGen.CodeGen
             w.Line($"var bytes = global::QuantGen.Kernels.StaticData.Allocate({length});");
             w.Line("int at = 0;");
             var chunks = new List<string>();
-            var chunk = new byte[ChunkBytes];
-            int filled = 0;
-            foreach (var part in parts)
-            {
-                int p = 0;
-                while (p < part.Length)
-                {
-                    int n = Math.Min(part.Length - p, ChunkBytes - filled);
-                    Buffer.BlockCopy(part, p, chunk, filled, n);
-                    filled += n;
-                    p += n;
-                    if (filled == ChunkBytes) { chunks.Add(Convert.ToBase64String(chunk)); filled = 0; }
-                }
-            }
-            if (filled > 0) chunks.Add(Convert.ToBase64String(chunk, 0, filled));
+            for (int start = 0; start < length; start += ChunkBytes)
+                chunks.Add(Convert.ToBase64String(blob, start, Math.Min(ChunkBytes, length - start)));
             for (int i = 0; i < chunks.Count; i++) w.Line($"at = global::QuantGen.Kernels.StaticData.Append(bytes, at, D{i});");
             w.Line("return bytes;");
             w.Close();

@@ -43,11 +43,12 @@ namespace QuantGen.Benchmarks
             _q8Out = q8Plan.Outputs.Select(o => (object)new float[Shapes.Size(o.Shape!)]).ToArray();
             _f32Ws = new byte[f32Plan.WorkspaceBytes];
             _q8Ws = new byte[q8Plan.WorkspaceBytes];
-            _ortHidden = new float[batch * seq * 384];
-            _ortPooled = new float[batch * 384];
+            _ortHidden = new float[Shapes.Size(f32Plan.Outputs[0].Shape!)];
+            _ortPooled = new float[Shapes.Size(f32Plan.Outputs[1].Shape!)];
+            static long[] Dims(int[] shape) => Array.ConvertAll(shape, d => (long)d);
             _runner = OrtRunner.Int64Inputs(path,
-                f32Plan.Inputs.Select((v, i) => (v.Name, (long[])_inputs[i], new long[] { batch, seq })),
-                [(f32Plan.Outputs[0].Name, [batch, seq, 384], _ortHidden), (f32Plan.Outputs[1].Name, [batch, 384], _ortPooled)]);
+                f32Plan.Inputs.Select((v, i) => (v.Name, (long[])_inputs[i], Dims(v.Shape!))),
+                [(f32Plan.Outputs[0].Name, Dims(f32Plan.Outputs[0].Shape!), _ortHidden), (f32Plan.Outputs[1].Name, Dims(f32Plan.Outputs[1].Shape!), _ortPooled)]);
             OnnxRuntime();
             Float32();
             Int8();

@@ -17,14 +17,12 @@ namespace QuantGen.Tests
         private const string Batch = "test_data_set_batch32_seq128";
         private static readonly Dictionary<string, int> Dims = new Dictionary<string, int> { ["batch"] = 32, ["sequence"] = 128 };
 
-        public static byte[] ModelBytes() => MiniLmModel.Bytes();
-
         private static TestSet PaddedBatch() => TestSet.ReadAll(Corpus.Path_("minilm_l6_v2")).Single(s => s.Name == Batch);
 
         [Fact]
         public void MiniLM_float32_passes_the_32_x_128_padded_batch()
         {
-            var model = new Checker(ModelBytes(), "model.onnx", null).Compile(Dims);
+            var model = new Checker(MiniLmModel.Bytes(), "model.onnx", null).Compile(Dims);
             var r = Checker.Evaluate(model, PaddedBatch());
             Assert.True(r.Passed, r.Reason);
         }
@@ -71,7 +69,7 @@ namespace QuantGen.Tests
         public void MiniLM_int8_sentence_embeddings_against_float32(string exclude, double minCosine, int maxMovedNeighbours)
         {
             var options = new CompileOptions { Precision = "Int8", Exclude = exclude };
-            var model = new Checker(ModelBytes(), "model.onnx", null, options).Compile(Dims);
+            var model = new Checker(MiniLmModel.Bytes(), "model.onnx", null, options).Compile(Dims);
             Assert.Contains("int8 table rows with a scale per row", model.Source);
             var set = PaddedBatch();
             // The sets' inputs are in the model's input order (Evaluate pairs them by position).

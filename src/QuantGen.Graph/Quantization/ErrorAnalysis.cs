@@ -78,9 +78,7 @@ namespace QuantGen.Graph.Quantization
                 if (n.OpType == "Gather")
                 {
                     // An int8 table: the rows are dequantized, the indices are exact.
-                    if (!_weights.TryGetValue(n, out var table))
-                        _weights[n] = table = new TensorData(DataType.Float, q.Weights!.Shape, q.Weights.Dequantize());
-                    return Fold(n, new List<TensorData?> { table, x[1] })[0];
+                    return Fold(n, new List<TensorData?> { Dequantized(n, q.Weights!), x[1] })[0];
                 }
                 if (q.Add != null)
                 {
@@ -94,14 +92,20 @@ namespace QuantGen.Graph.Quantization
                 else
                 {
                     x[0] = FakeQuantize(x[0]!, InputParameters(n, x[0]!), 0, 255);
-                    if (!_weights.TryGetValue(n, out var w))
-                        _weights[n] = w = new TensorData(DataType.Float, q.Weights.Shape, q.Weights.Dequantize());
-                    x[1] = w;
+                    x[1] = Dequantized(n, q.Weights);
                 }
                 var y = q.BiasCorrection == null ? Fold(n, x)[0] : CorrectedLayer(n, x, q.BiasCorrection);
                 if (_u8.TryGetValue(n.Outputs[0], out var po))
                     y = FakeQuantize(y, po, q.Requantized?.QMin ?? 0, q.Requantized?.QMax ?? 255);
                 return y;
+            }
+
+            /// <summary>The layer's quantized weights (or table) as float, dequantized once per layer.</summary>
+            private TensorData Dequantized(Node n, QuantizedTensor weights)
+            {
+                if (!_weights.TryGetValue(n, out var w))
+                    _weights[n] = w = new TensorData(DataType.Float, weights.Shape, weights.Dequantize());
+                return w;
             }
 
             /// <summary>The uint8 parameters an int8 layer quantizes its input x with: the value's own (uint8 chains), calibrated, or per call.</summary>
