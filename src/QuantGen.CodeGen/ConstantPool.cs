@@ -10,11 +10,18 @@ namespace QuantGen.CodeGen
     /// <summary>
     /// Static data of the generated model. Identical tensors are stored once. Tensors of up to 16 elements are readable
     /// collection literals (RVA data, zero-copy). Larger ones share one blob: the little-endian bytes of each tensor at a
-    /// 64-byte-aligned offset, written into the source as base64 UTF-8 literals (<c>"..."u8</c>, themselves RVA data) and
-    /// decoded once, on first use, into one pinned array that every later call reads without copying. Measured against
-    /// the former encoding (one <c>ulong</c> literal per 8 bytes, zero-copy), base64 literals cut the compiler's time and
-    /// memory several-fold for large models (the README's build table); the price is one decode on first use
-    /// (notes/build-figures.md) and the weights held once in the managed heap. Every supported target (x64, arm64) is little-endian.
+    /// 64-byte-aligned offset, read once, on first use, into one pinned array that every later call reads without copying.
+    /// The blob lives in one of two places:
+    /// <list type="bullet">
+    /// <item>an embedded resource (<see cref="CompileOptions.StaticDataResource"/>; the default of &lt;QuantModel&gt; items): the
+    /// generator writes the file, build/QuantGen.targets embeds it, and the source holds only its length and checksum, so the
+    /// compiler never binds the weights and an edit of the consumer's own code rebuilds in seconds;</item>
+    /// <item>base64 UTF-8 literals in the source (<c>"..."u8</c>, RVA data): self-contained source (the CLI, in-memory
+    /// compiles), several-fold cheaper for the compiler than the former one <c>ulong</c> literal per 8 bytes, but bound on
+    /// every build.</item>
+    /// </list>
+    /// Figures for both are in notes/build-figures.md. The price is one read (or decode) on first use and the weights held
+    /// once in the managed heap. Every supported target (x64, arm64) is little-endian.
     /// </summary>
     public sealed class ConstantPool
     {
@@ -33,6 +40,9 @@ namespace QuantGen.CodeGen
         private readonly Dictionary<string, List<int>> _byHash = new Dictionary<string, List<int>>(StringComparer.Ordinal);
 
         public int Count => _items.Count;
+
+        /// <summary>The blob, after <see cref="Emit"/>: the bytes of every tensor above 16 elements, aligned (empty when none).</summary>
+        public byte[] Blob { get; private set; } = Array.Empty<byte>();
         public long TotalBytes => _items.Sum(i => (long)i.Data.Length * DataTypes.SizeOf(RuntimeType(i.Data.Type)));
 
         private static DataType RuntimeType(DataType t) => t == DataType.Float16 ? DataType.Float : t;
@@ -65,7 +75,8 @@ namespace QuantGen.CodeGen
         }
 
         /// <param name="useKernel">Marks a kernel file as used (StaticData, when there is a blob).</param>
-        public void Emit(CodeWriter w, Action<string> useKernel)
+        /// <param name="resource">The logical name of the manifest resource holding the blob; empty: base64 literals.</param>
+        public void Emit(CodeWriter w, Action<string> useKernel, string resource)
         {
             var blob = new MemoryStream();
             foreach (var (name, label, data) in _items)
@@ -81,19 +92,32 @@ namespace QuantGen.CodeGen
                 var bytes = ToBytes(t, data);
                 long offset = (blob.Length + Alignment - 1) / Alignment * Alignment;
                 if (offset + bytes.Length > int.MaxValue)
-                    throw new QgException(DiagnosticIds.UnsupportedType, $"the model's static data exceeds 2 GB at constant '{label}'");
+                    throw new QgException(DiagnosticIds.StaticData, $"the model's static data exceeds 2 GB at constant '{label}'");
                 blob.SetLength(offset); // zero padding up to the alignment
                 blob.Position = offset;
                 blob.Write(bytes, 0, bytes.Length);
                 w.Line($"private static ReadOnlySpan<{cs}> {name} => MemoryMarshal.Cast<byte, {cs}>(new ReadOnlySpan<byte>({BlobClass}.Bytes, {offset}, {bytes.Length}));");
             }
-            if (blob.Length == 0) return;
+            Blob = blob.ToArray();
+            if (Blob.Length == 0) return;
             useKernel("StaticData");
-            EmitBlob(w, blob.GetBuffer(), (int)blob.Length);
+            if (resource.Length > 0) EmitResourceBlob(w, resource, Blob);
+            else EmitLiteralBlob(w, Blob, Blob.Length);
         }
 
-        /// <summary>The nested class that decodes the blob on first use (its static constructor runs once, thread-safely).</summary>
-        private static void EmitBlob(CodeWriter w, byte[] blob, int length)
+        /// <summary>The nested class that reads the blob from the embedded resource on first use (its static constructor runs once, thread-safely).</summary>
+        private static void EmitResourceBlob(CodeWriter w, string resource, byte[] blob)
+        {
+            var name = CodeWriter.Str(resource);
+            w.Line();
+            w.Line($"/// <summary>The static data of tensors above {InlineLimit} elements: {blob.Length} bytes, read once from the embedded resource {CodeWriter.LineComment(resource)}.</summary>");
+            w.Open($"private static class {BlobClass}");
+            w.Line($"internal static readonly byte[] Bytes = global::QuantGen.Kernels.StaticData.Load(typeof({BlobClass}).Assembly.GetManifestResourceStream({name}), {name}, {blob.Length}, 0x{QuantGen.Kernels.StaticDataChecksum.Compute(blob):X16}UL);");
+            w.Close();
+        }
+
+        /// <summary>The nested class that decodes the blob from literals on first use (its static constructor runs once, thread-safely).</summary>
+        private static void EmitLiteralBlob(CodeWriter w, byte[] blob, int length)
         {
             w.Line();
             w.Line($"/// <summary>The static data of tensors above {InlineLimit} elements: {length} bytes, decoded once from base64 literals.</summary>");

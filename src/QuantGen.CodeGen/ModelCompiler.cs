@@ -47,6 +47,12 @@ namespace QuantGen.CodeGen
         /// <c>QuantGenProfile</c> class accumulates Stopwatch ticks after each op of Run, by step.
         /// </summary>
         public bool Profile { get; init; }
+        /// <summary>
+        /// The logical name of the manifest resource that holds the static data (build/QuantGen.targets embeds the file the
+        /// generator writes, <see cref="CompileResult.StaticData"/>); empty: the static data is written into the source as
+        /// base64 literals (the CLI, in-memory compiles).
+        /// </summary>
+        public string StaticDataResource { get; init; } = "";
         /// <summary>Values for symbolic dimensions (dim_param), e.g. batch_size=1.</summary>
         public IReadOnlyDictionary<string, int> Dimensions { get; init; } = new Dictionary<string, int>();
     }
@@ -55,10 +61,15 @@ namespace QuantGen.CodeGen
     public sealed class CompileResult
     {
         public CompileResult(string? source, IReadOnlyList<string> kernels, IReadOnlyList<QgDiagnostic> diagnostics, InferencePlan? plan,
-            QuantizationReport? report = null)
+            QuantizationReport? report = null, byte[]? staticData = null)
         {
-            Source = source; Kernels = kernels; Diagnostics = diagnostics; Plan = plan; Report = report;
+            Source = source; Kernels = kernels; Diagnostics = diagnostics; Plan = plan; Report = report; StaticData = staticData;
         }
+        /// <summary>
+        /// With <see cref="CompileOptions.StaticDataResource"/>: the bytes of that resource, which the source reads and checks
+        /// (possibly empty); otherwise null (the data is in the source).
+        /// </summary>
+        public byte[]? StaticData { get; }
         /// <summary>The quantization report of an int8 build (null for float32 or on error).</summary>
         public QuantizationReport? Report { get; }
         public string? Source { get; }
@@ -365,7 +376,8 @@ namespace QuantGen.CodeGen
                 if (report?.BudgetWarning() is string warning)
                     diagnostics.Add(new QgDiagnostic(DiagnosticIds.AccuracyBudget,
                         plan.Budget != null && plan.QuantizationOptions!.MaxErrorIsError ? QgSeverity.Error : QgSeverity.Warning, $"{modelFileName}: {warning}"));
-                return new CompileResult(source, emitter.Kernels.ToList(), Named(diagnostics, modelFileName), plan, report);
+                return new CompileResult(source, emitter.Kernels.ToList(), Named(diagnostics, modelFileName), plan, report,
+                    options.StaticDataResource.Length > 0 ? emitter.Constants.Blob : null);
             }
             catch (QgException e)
             {

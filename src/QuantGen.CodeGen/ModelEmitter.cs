@@ -135,7 +135,7 @@ namespace QuantGen.CodeGen
             w.Close();
             w.Line();
             if (_options.Profile) EmitProfile(w);
-            Constants.Emit(w, UseKernel);
+            Constants.Emit(w, UseKernel, _options.StaticDataResource);
             w.Close();
             if (hasNs) w.Close();
             return w.ToString();

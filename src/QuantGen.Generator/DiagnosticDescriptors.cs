@@ -39,6 +39,9 @@ namespace QuantGen.Generator
         public static readonly DiagnosticDescriptor AccuracyBudget =
             Create(DiagnosticIds.AccuracyBudget, "The quantized model's error on the calibration data exceeds the accuracy budget", DiagnosticSeverity.Warning);
 
+        public static readonly DiagnosticDescriptor StaticData =
+            Create(DiagnosticIds.StaticData, "The model's static data cannot be stored", DiagnosticSeverity.Error);
+
         private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new Dictionary<string, DiagnosticDescriptor>
         {
             [DiagnosticIds.InvalidModel] = InvalidModel,
@@ -52,6 +55,7 @@ namespace QuantGen.Generator
             [DiagnosticIds.DeclaredShapeMismatch] = DeclaredShapeMismatch,
             [DiagnosticIds.InternalError] = InternalError,
             [DiagnosticIds.AccuracyBudget] = AccuracyBudget,
+            [DiagnosticIds.StaticData] = StaticData,
         };
 
         /// <summary>All descriptors, in ID order.</summary>

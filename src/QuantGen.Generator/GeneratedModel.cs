@@ -48,7 +48,8 @@ namespace QuantGen.Generator
                 var result = ModelCompiler.Compile(bytes, Path.GetFileName(request.ModelPath), OnnxModelReader.FolderResolver(folder), request.ToCompileOptions());
                 cancellationToken.ThrowIfCancellationRequested();
                 var reportDiagnostics = WriteReport(request, result.Report);
-                var diagnostics = EquatableArray.From(result.Diagnostics.Concat(reportDiagnostics).Select(d => DiagnosticInfo.From(d, request.ModelPath)));
+                var dataDiagnostics = result.StaticData is null ? Array.Empty<QgDiagnostic>() : WriteStaticData(request, result.StaticData);
+                var diagnostics = EquatableArray.From(result.Diagnostics.Concat(reportDiagnostics).Concat(dataDiagnostics).Select(d => DiagnosticInfo.From(d, request.ModelPath)));
                 var kernels = EquatableArray.From(result.Kernels.Distinct(StringComparer.Ordinal).OrderBy(k => k, StringComparer.Ordinal));
                 return result.Source is null
                     ? new GeneratedModel(request, null, EquatableArray<string>.Empty, diagnostics)
@@ -117,13 +118,41 @@ namespace QuantGen.Generator
             if (File.Exists(path) && File.ReadAllText(path) == text) return;
             File.WriteAllText(path, text);
         }
+
+        /// <summary>Where the static data of a request goes: beside its manifest (build/QuantGen.targets embeds this file).</summary>
+        public static string StaticDataPath(ModelRequest request) => request.ManifestPath + ".staticdata";
+
+        // The static data (request.Resource set): the weights leave the compilation, so an edit of the consumer's own code no
+        // longer binds and emits megabytes of literals. Roslyn can add only source to a compilation, so the generator writes the
+        // bytes into the intermediate folder and build/QuantGen.targets passes that file to the same csc call as an embedded
+        // resource (/resource:), which the compiler reads when it emits the assembly, after the generators ran. The targets
+        // create an empty placeholder before the first compile, so the compiler never misses the file; should a compiler
+        // read it before the generator rewrote it, the generated code's length and checksum check turns that into an
+        // exception at first use, never into wrong weights. Written from the cached step, rewritten only when different (the
+        // timestamp of an unchanged file stays, so the compile stays up to date). Unlike the report, a failure is an error.
+        private static QgDiagnostic[] WriteStaticData(ModelRequest request, byte[] data)
+        {
+            var path = StaticDataPath(request);
+            try
+            {
+                if (!Directory.Exists(Path.GetDirectoryName(path)))
+                    throw new DirectoryNotFoundException($"the folder of '{path}' does not exist (build/QuantGen.targets creates it)");
+                if (!(File.Exists(path) && new FileInfo(path).Length == data.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(data)))
+                    File.WriteAllBytes(path, data);
+                return Array.Empty<QgDiagnostic>();
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return new[] { new QgDiagnostic(DiagnosticIds.StaticData, QgSeverity.Error, $"<QuantModel Include=\"{request.Item}\">: cannot write the static data file: {e.Message}") };
+            }
+        }
 #pragma warning restore RS1035
 
         // RS1035 bans file IO in analyzers because the compiler cannot track such inputs. Here the input is tracked
         // another way: an ONNX model is binary and cannot be an AdditionalFile (CS2015), so build/QuantGen.targets
         // hashes it (GetFileHash, SHA256) into a small text manifest that IS an AdditionalFile. The manifest's content
         // (path + hash + options) is the cache key of this step, so an edited model yields a new manifest and a re-run.
-        // These two methods and the report writer above are the only file IO in the generator.
+        // These two methods and the report and static data writers above are the only file IO in the generator.
 #pragma warning disable RS1035 // Do not use APIs banned for analyzers: see the comment above.
         private static bool ModelFileExists(string path) => File.Exists(path);
 

@@ -21,7 +21,8 @@ namespace QuantGen.Generator
     /// Manifest format: UTF-8 lines <c>key=value</c> (lines starting with <c>#</c> are comments):
     /// <c>format=1</c>, <c>item</c> (the Include as written), <c>path</c> (full path of the .onnx), <c>sha256</c>,
     /// <c>class</c>, <c>namespace</c>, <c>precision</c>, <c>accessibility</c>, <c>dimensions</c> (<c>name=N</c> pairs
-    /// separated by <c>,</c> or <c>;</c>). An empty <c>class</c> defaults to the model file name, Pascal-cased.
+    /// separated by <c>,</c> or <c>;</c>), <c>resource</c> (the static data's manifest resource name; empty: literals in the source).
+    /// An empty <c>class</c> defaults to the model file name, Pascal-cased.
     /// </remarks>
     internal sealed record ModelRequest(
         string ManifestPath,
@@ -49,6 +50,11 @@ namespace QuantGen.Generator
         public string MaxError { get; init; } = Defaults.MaxError;
         public bool MaxErrorIsError { get; init; } = Defaults.MaxErrorIsError;
         public bool Optimize { get; init; } = Defaults.Optimize;
+        /// <summary>
+        /// The logical name under which build/QuantGen.targets embeds the static data file the generator writes beside the
+        /// manifest (<see cref="GeneratedModel.StaticDataPath"/>); empty: the static data goes into the source as literals.
+        /// </summary>
+        public string Resource { get; init; } = "";
 
         /// <summary>The defaults: <see cref="CompileOptions"/>'s.</summary>
         private static readonly CompileOptions Defaults = new CompileOptions();
@@ -83,6 +89,7 @@ namespace QuantGen.Generator
             MaxError = MaxError,
             MaxErrorIsError = MaxErrorIsError,
             Optimize = Optimize,
+            StaticDataResource = Resource,
         };
 
         /// <summary>
@@ -90,7 +97,7 @@ namespace QuantGen.Generator
         /// identity, then every option <see cref="QuantModelOptions"/> parses.
         /// </summary>
         public static readonly string[] Keys =
-            new[] { "format", "item", "path", "sha256", "class", "namespace", "accessibility", "calibrationHash" }
+            new[] { "format", "item", "path", "sha256", "class", "namespace", "accessibility", "calibrationHash", "resource" }
                 .Concat(QuantModelOptions.All.Select(o => o.Key)).ToArray();
 
         public static ModelRequest Parse(string manifestPath, string text)
@@ -153,6 +160,7 @@ namespace QuantGen.Generator
                 MaxError = options.MaxError,
                 MaxErrorIsError = options.MaxErrorIsError,
                 Optimize = options.Optimize,
+                Resource = Get("resource"),
             };
         }
 

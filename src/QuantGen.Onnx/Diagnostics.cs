@@ -35,6 +35,8 @@ namespace QuantGen
         public const string InternalError = "QG0010";
         /// <summary>The quantized model's error on the calibration data exceeds the accuracy budget (cosine 0.99 by default).</summary>
         public const string AccuracyBudget = "QG0011";
+        /// <summary>The model's static data cannot be stored: over 2 GB, or its file cannot be written for the build to embed.</summary>
+        public const string StaticData = "QG0012";
     }
 
     /// <summary>Thrown inside the compiler phases; caught at the boundary and turned into a <see cref="QgDiagnostic"/>.</summary>

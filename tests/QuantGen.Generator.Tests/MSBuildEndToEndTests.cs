@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
+using System.Runtime.Loader;
 using QuantGen.Graph;
 using QuantGen.Onnx.Proto;
 
@@ -41,7 +42,7 @@ Console.WriteLine(""argmax="" + best);
   </PropertyGroup>
   <ItemGroup>
     <QuantModel Include=""models/mnist.onnx"" ClassName=""Digits"" Namespace=""My.Models"" Precision=""Float32"" />
-    <QuantModel Include=""models/mnist.onnx"" ClassName=""DigitsInt8"" Namespace=""My.Models"" Precision=""Int8"" Calibration=""{TestPaths.Corpus("mnist_cntk")}"" />
+    <QuantModel Include=""models/mnist.onnx"" ClassName=""DigitsInt8"" Namespace=""My.Models"" Precision=""Int8"" Calibration=""{TestPaths.Corpus("mnist_cntk")}"" StaticData=""Literals"" />
   </ItemGroup>
 {references}
 </Project>
@@ -69,6 +70,29 @@ Console.WriteLine(""argmax="" + best);
             var r = DotNetCli.DotNet($"msbuild -getProperty:{name} {args}", folder);
             Assert.True(r.ExitCode == 0, r.ToString());
             return r.Output.Trim();
+        }
+
+        /// <summary>The QuantGen static data resources of a built assembly (name, bytes), read through a collectible load context.</summary>
+        private static System.Collections.Generic.Dictionary<string, byte[]> QuantGenResources(string assemblyPath)
+        {
+            var context = new AssemblyLoadContext("quantgen-resources", isCollectible: true);
+            try
+            {
+                using var file = File.OpenRead(assemblyPath);
+                var assembly = context.LoadFromStream(file);
+                return assembly.GetManifestResourceNames().Where(n => n.StartsWith("QuantGen.StaticData.", StringComparison.Ordinal))
+                    .ToDictionary(n => n, n =>
+                    {
+                        using var stream = assembly.GetManifestResourceStream(n)!;
+                        using var copy = new MemoryStream();
+                        stream.CopyTo(copy);
+                        return copy.ToArray();
+                    });
+            }
+            finally
+            {
+                context.Unload();
+            }
         }
 
         private static float[] ReadFloats(string path) =>
@@ -110,6 +134,16 @@ Console.WriteLine(""argmax="" + best);
                 Assert.True(json.RootElement.GetProperty("endToEnd").GetProperty("meanCosine").GetDouble() > 0.99);
             Assert.False(File.Exists(Path.Combine(quantgen, "My.Models.Digits.quantgen.md")));
 
+            // The float model's weights are an embedded resource (StaticData's default), the file the generator wrote beside its
+            // manifest; the int8 model's (StaticData="Literals") are in its source, so it has no file and no resource.
+            var staticData = Assert.Single(Directory.GetFiles(quantgen, "*.staticdata"));
+            var digitsManifest = Directory.GetFiles(quantgen, "*.quantmodel").Single(f => File.ReadAllText(f) == manifest);
+            Assert.Equal(digitsManifest + ".staticdata", staticData);
+            Assert.Contains("resource=QuantGen.StaticData.mnist.", manifest);
+            var dll = Path.Combine(temp.Path, "bin", "Release", "net10.0", "Consumer.dll");
+            Assert.Equal(File.ReadAllBytes(staticData), Assert.Single(QuantGenResources(dll)).Value);
+            var written = File.GetLastWriteTimeUtc(staticData);
+
             // A no-op rebuild skips the manifest target and the compiler, and still prints the report's headline.
             var again = DotNetCli.DotNet("build -c Release --no-restore -v:n", temp.Path);
             Assert.True(again.ExitCode == 0, again.ToString());
@@ -118,12 +152,26 @@ Console.WriteLine(""argmax="" + best);
             Assert.Contains("Skipping target \"QuantGenWriteManifests\"", again.Output);
             Assert.Contains("Skipping target \"CoreCompile\"", again.Output);
 
+            // An edit of the project's own code compiles again; the static data file is not rewritten and the program still runs.
+            File.AppendAllText(Path.Combine(temp.Path, "Program.cs"), "// an edit\n");
+            BuildAndRun(temp.Path, expected, "--no-restore");
+            Assert.Equal(written, File.GetLastWriteTimeUtc(staticData));
+            Assert.Equal(File.ReadAllBytes(staticData), Assert.Single(QuantGenResources(dll)).Value);
+
             // A missing model is QG0008 from the targets, naming the item.
             File.Delete(Path.Combine(temp.Path, "models", "mnist.onnx"));
             var missing = DotNetCli.DotNet("build -c Release --no-restore", temp.Path);
             Assert.NotEqual(0, missing.ExitCode);
             Assert.Contains("error QG0008", missing.Output);
             Assert.Contains("<QuantModel Include=\"models/mnist.onnx\">", missing.Output);
+
+            // A StaticData value other than Resource or Literals is QG0007 from the targets.
+            var project = Path.Combine(temp.Path, "Consumer.csproj");
+            File.WriteAllText(project, File.ReadAllText(project).Replace("StaticData=\"Literals\"", "StaticData=\"Blob\""));
+            var bad = DotNetCli.DotNet("build -c Release --no-restore", temp.Path);
+            Assert.NotEqual(0, bad.ExitCode);
+            Assert.Contains("error QG0007", bad.Output);
+            Assert.Contains("StaticData 'Blob' is not Resource or Literals", bad.Output);
         }
 
         [Fact]
