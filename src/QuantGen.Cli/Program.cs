@@ -21,7 +21,8 @@ usage:
       is >= --min-cosine (default 0.99), and reports the errors and top-1 agreement. Exit code 0 only when
       every set passes.
       int8 options: --weights per-channel|per-tensor, --weight-bits 8|7|4, --group-size N (4-bit: 32; 0 per channel), --max-error 'cosine>=0.999'|'mse<=x'|'top1>=x%',
-      --max-error-is-error true|false, --optimize true|false, --activations dynamic|static, --calibration <folder>,
+      --max-error-is-error true|false, --optimize true|false, --activations dynamic|static,
+      --activation-granularity per-row|per-tensor, --calibration <folder>,
       --calibration-method minmax|percentile|mse|entropy, --calibration-percentile <p>, --calibration-samples <n>, --exclude <names;OpTypes>, --min-cosine <c>
   quantgen profile <folder|model.onnx> [--data <folder>] [--dims name=N,...] [--runs N] [--precision ...] [int8 options]
       Compiles the model with a timer after each op, warms it up, runs the first test set's inputs (their first

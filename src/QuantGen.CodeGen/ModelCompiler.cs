@@ -24,6 +24,8 @@ namespace QuantGen.CodeGen
         public int GroupSize { get; init; } = QuantizationOptions.DefaultGroupSize;
         /// <summary>Int8 activations: "Dynamic" (measured per call) or "Static" (calibrated); empty: Static when Calibration is set.</summary>
         public string Activations { get; init; } = "";
+        /// <summary>Dynamic activations of dense layers: "PerRow" (default: per token or sample) or "PerTensor".</summary>
+        public string ActivationGranularity { get; init; } = "PerRow";
         /// <summary>Folder of calibration data (test_data_set_* input .pb files or .npy arrays), for static activations.</summary>
         public string Calibration { get; init; } = "";
         /// <summary>"MinMax" (default), "Percentile", "Mse" or "Entropy".</summary>
@@ -352,6 +354,7 @@ namespace QuantGen.CodeGen
                 WeightBits = o.WeightBits,
                 GroupSize = o.GroupSize,
                 Activations = activations,
+                ActivationGranularity = Parse("ActivationGranularity", o.ActivationGranularity, ActivationGranularity.PerRow),
                 Method = Parse("CalibrationMethod", o.CalibrationMethod, CalibrationMethod.MinMax),
                 Percentile = o.CalibrationPercentile,
                 Exclude = ExcludeList(o.Exclude),

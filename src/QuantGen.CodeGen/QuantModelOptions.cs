@@ -26,6 +26,7 @@ namespace QuantGen.CodeGen
             new Option("WeightBits", "weightBits", "--weight-bits"),
             new Option("GroupSize", "groupSize", "--group-size"),
             new Option("Activations", "activations", "--activations"),
+            new Option("ActivationGranularity", "activationGranularity", "--activation-granularity"),
             new Option("Calibration", "calibration", "--calibration"),
             new Option("CalibrationMethod", "calibrationMethod", "--calibration-method"),
             new Option("CalibrationPercentile", "calibrationPercentile", "--calibration-percentile"),
@@ -38,7 +39,7 @@ namespace QuantGen.CodeGen
 
         /// <summary>The options that apply to Precision="Int8" only.</summary>
         private static readonly string[] Int8Only =
-            { "weights", "weightBits", "groupSize", "activations", "calibration", "exclude", "maxError", "optimize" };
+            { "weights", "weightBits", "groupSize", "activations", "activationGranularity", "calibration", "exclude", "maxError", "optimize" };
 
         /// <summary>
         /// Parses the options' text, looked up by manifest key (empty: the default), onto <paramref name="options"/>; every
@@ -104,6 +105,7 @@ namespace QuantGen.CodeGen
                 WeightBits = Int("weightBits", defaults.WeightBits, QuantizationOptions.IsValidWeightBits, "8, 7 or 4"),
                 GroupSize = Int("groupSize", defaults.GroupSize, QuantizationOptions.IsValidGroupSize, "0 (per channel) or a positive multiple of 4"),
                 Activations = OneOf("activations", defaults.Activations, "Dynamic", "Static"),
+                ActivationGranularity = OneOf("activationGranularity", defaults.ActivationGranularity, "PerRow", "PerTensor"),
                 Calibration = Text("calibration"),
                 CalibrationMethod = OneOf("calibrationMethod", defaults.CalibrationMethod, "MinMax", "Percentile", "Mse", "Entropy"),
                 CalibrationPercentile = percentile,

@@ -81,7 +81,7 @@ namespace QuantGen.CodeGen
                         sqnr = ErrorAnalysis.SqnrDb(signal / f.Length, q.WeightMse);
                     }
                 }
-                string input = !int8 ? "float32" : table ? "indices" : q.Add != null ? "uint8 (both inputs)" : q.Input is ActivationQuant a ? Describe(a) : q.Weights == null ? "uint8 x int8, per call" : "uint8, per call";
+                string input = !int8 ? "float32" : table ? "indices" : q.Add != null ? "uint8 (both inputs)" : q.Input is ActivationQuant a ? Describe(a) : q.Weights == null ? "uint8 x int8, per call" : q.InputPerRow ? "uint8 per row, per call" : "uint8, per call";
                 string output = q.Requantized != null && q.Output is ActivationQuant o ? Describe(o) : "float32";
                 LayerError? measured = null;
                 if (plan.Errors != null && plan.Errors.Layers.TryGetValue(n, out var e)) measured = e;

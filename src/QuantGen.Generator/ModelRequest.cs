@@ -41,6 +41,7 @@ namespace QuantGen.Generator
         public int WeightBits { get; init; } = Defaults.WeightBits;
         public int GroupSize { get; init; } = Defaults.GroupSize;
         public string Activations { get; init; } = Defaults.Activations;
+        public string ActivationGranularity { get; init; } = Defaults.ActivationGranularity;
         public string Calibration { get; init; } = Defaults.Calibration;
         public string CalibrationHash { get; init; } = "";
         public string CalibrationMethod { get; init; } = Defaults.CalibrationMethod;
@@ -81,6 +82,7 @@ namespace QuantGen.Generator
             WeightBits = WeightBits,
             GroupSize = GroupSize,
             Activations = Activations,
+            ActivationGranularity = ActivationGranularity,
             Calibration = Calibration,
             CalibrationMethod = CalibrationMethod,
             CalibrationPercentile = CalibrationPercentile,
@@ -151,6 +153,7 @@ namespace QuantGen.Generator
                 WeightBits = options.WeightBits,
                 GroupSize = options.GroupSize,
                 Activations = options.Activations,
+                ActivationGranularity = options.ActivationGranularity,
                 Calibration = options.Calibration,
                 CalibrationHash = Get("calibrationHash"),
                 CalibrationMethod = options.CalibrationMethod,

@@ -360,6 +360,23 @@ namespace QuantGen.Kernels
             else QGemm.RunDequantize(m, n, k, a, k, zeroA, packedW, colSums, scaleA, wScale, bias, y, n, lo, hi, narrowWeights);
         }
 
+        /// <summary>
+        /// Float in, activations quantized per row (per token) on every call: each of the m rows of A gets its own scale and zero
+        /// point (<see cref="QuantizeDynamic.RunRows"/>), which the GEMM epilogue applies (<see cref="QGemm.RunDequantizeRows"/>).
+        /// Scratch: <see cref="Int8Layout.DenseRowsScratchBytes"/>.
+        /// </summary>
+        public static void RunRows(ReadOnlySpan<float> a, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums, ReadOnlySpan<float> wScale,
+            ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int m, int n, int k, float lo, float hi, bool narrowWeights = false)
+        {
+            if (scratch.Length < Int8Layout.DenseRowsScratchBytes(m, k)) throw new ArgumentException("DenseQ8: scratch too small");
+            int aBytes = (int)Int8Layout.Align((long)m * k);
+            var aq = scratch.Slice(0, m * k);
+            var scales = MemoryMarshal.Cast<byte, float>(scratch.Slice(aBytes, 4 * m));
+            var zeros = MemoryMarshal.Cast<byte, int>(scratch.Slice(aBytes + 4 * m, 4 * m));
+            QuantizeDynamic.RunRows(a, aq, m, k, scales, zeros);
+            QGemm.RunDequantizeRows(m, n, k, aq, k, zeros, packedW, colSums, scales, wScale, bias, y, n, lo, hi, narrowWeights);
+        }
+
         /// <summary>uint8 in, uint8 out (an int8 chain): see <see cref="ConvQ8.Conv2DRequantize"/>; no scratch.</summary>
         public static void RunRequantize(ReadOnlySpan<byte> a, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
             ReadOnlySpan<int> bias, ReadOnlySpan<int> m0, ReadOnlySpan<int> shift, Span<byte> y, Span<byte> scratch, int m, int n, int k,

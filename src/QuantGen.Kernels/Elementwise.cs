@@ -30,6 +30,12 @@ namespace QuantGen.Kernels
         public static void Unary<TOp>(ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IUnaryOp
         {
             if (y.Length != x.Length) throw new ArgumentException("length mismatch");
+            // Erf and Gelu have vector forms with the scalar form's bits (a branch the JIT removes for every other op).
+            if (typeof(TOp) == typeof(ErfOp) || typeof(TOp) == typeof(GeluOp))
+            {
+                ErfSpan(x, y, gelu: typeof(TOp) == typeof(GeluOp));
+                return;
+            }
             for (int i = 0; i < x.Length; i++) y[i] = TOp.Apply(x[i]);
         }
 
@@ -108,29 +114,134 @@ namespace QuantGen.Kernels
             for (int i = 0; i < x.Length; i++) y[i] = !x[i];
         }
 
-        /// <summary>erf(x) in float: Abramowitz-Stegun 7.1.26 refined in double (absolute error below 2e-7).</summary>
-        public static float Erf(float xf)
+        /// <summary>
+        /// erf(x) in float, absolute error below 3e-7. For |x| &lt; 0.5 the Maclaurin series to x^15 (a polynomial in x^2);
+        /// above, 1 - erfc(x) with erfc(x) = t exp(-x^2 + P(t)), t = 1 / (1 + |x| / 2) (the Numerical Recipes erfcc fit,
+        /// fractional error below 1.2e-7), and exp(v) = 2^n e^r with n = round(v / ln 2), r in [-ln2/2, ln2/2] from a two-part
+        /// ln 2, e^r to degree 7. |x| &gt;= 4 gives +-1 (erf(4) rounds to 1 in float), NaN gives NaN. Only IEEE add, multiply,
+        /// divide and round-to-even, in one fixed order (no fused multiply-add), so the scalar form and the vector forms of
+        /// <see cref="ErfSpan"/> give the same bits on every machine: int8 models that read a Gelu stay identical on x64 and arm64.
+        /// </summary>
+        public static float Erf(float x)
         {
-            double x = xf;
-            double s = x < 0 ? -1 : 1;
-            x = Math.Abs(x);
-            if (x > 6) return (float)s;
-            // Series for small |x|, continued fraction-free rational for the rest (erfc via Chebyshev fit, W. J. Cody style).
-            if (x < 0.5)
-            {
-                double x2 = x * x, term = x, sum = x;
-                for (int n = 1; n < 20; n++)
+            if (float.IsNaN(x)) return x;
+            float a = MathF.Abs(x);
+            float r = a >= 4f ? 1f : ErfAbs(a < 4f ? a : 4f);
+            return x < 0f ? -r : r;
+        }
+
+        // Series: erf(a) = a (S0 + S1 a^2 + ... + S7 a^14), S_n = (-1)^n 2 / (sqrt(pi) n! (2n + 1)).
+        private const float S0 = 1.1283791670955126f, S1 = -0.37612638903183754f, S2 = 0.11283791670955126f, S3 = -0.026866170645131252f,
+            S4 = 0.005223977625442188f, S5 = -0.0008548327023450852f, S6 = 0.00012055332981789664f, S7 = -1.492565035840625e-05f;
+        // erfcc: erfc(a) = t exp(-a^2 + E0 + t (E1 + t (E2 + ... + t E9))).
+        private const float E0 = -1.26551223f, E1 = 1.00002368f, E2 = 0.37409196f, E3 = 0.09678418f, E4 = -0.18628806f,
+            E5 = 0.27886807f, E6 = -1.13520398f, E7 = 1.48851587f, E8 = -0.82215223f, E9 = 0.17087277f;
+        // exp: 1 / ln 2, and ln 2 = Ln2Hi + Ln2Lo with Ln2Hi exact in 16 bits (n Ln2Hi is exact for |n| &lt;= 256).
+        private const float Log2E = 1.44269504f, Ln2Hi = 0.693145751953125f, Ln2Lo = 1.4286068202862268e-06f;
+
+        /// <summary>erf(a) for 0 &lt;= a &lt;= 4.</summary>
+        private static float ErfAbs(float a)
+        {
+            float a2 = a * a;
+            if (a < 0.5f)
+                return a * (S0 + a2 * (S1 + a2 * (S2 + a2 * (S3 + a2 * (S4 + a2 * (S5 + a2 * (S6 + a2 * S7)))))));
+            float t = 1f / (1f + 0.5f * a);
+            float v = -a2 + (E0 + t * (E1 + t * (E2 + t * (E3 + t * (E4 + t * (E5 + t * (E6 + t * (E7 + t * (E8 + t * E9)))))))));
+            float n = MathF.Round(v * Log2E, MidpointRounding.ToEven);
+            float r = v - n * Ln2Hi - n * Ln2Lo;
+            float p = 1f + r * (1f + r * (0.5f + r * (1f / 6f + r * (1f / 24f + r * (1f / 120f + r * (1f / 720f + r * (1f / 5040f)))))));
+            return 1f - t * (p * BitConverter.Int32BitsToSingle(((int)n + 127) << 23));
+        }
+
+        /// <summary>y = erf(x), or Gelu y = 0.5 x (1 + erf(x / sqrt 2)) when <paramref name="gelu"/>: <see cref="Erf"/> element by element.</summary>
+        public static void ErfSpan(ReadOnlySpan<float> x, Span<float> y, bool gelu) =>
+            ErfSpan(x, y, gelu, Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0);
+
+        /// <param name="width">Vector width in bits: 256, 128 or 0 (scalar); every width gives the same bits.</param>
+        internal static void ErfSpan(ReadOnlySpan<float> x, Span<float> y, bool gelu, int width)
+        {
+            if (y.Length != x.Length) throw new ArgumentException("length mismatch");
+            int i = 0, len = x.Length;
+            ref float px = ref MemoryMarshal.GetReference(x);
+            ref float py = ref MemoryMarshal.GetReference(y);
+            if (width == 256)
+                for (; i <= len - 8; i += 8)
                 {
-                    term *= -x2 / n;
-                    sum += term / (2 * n + 1);
+                    var v = Vector256.LoadUnsafe(ref px, (nuint)i);
+                    (gelu ? GeluVector(v) : ErfVector(v)).StoreUnsafe(ref py, (nuint)i);
                 }
-                return (float)(s * sum * 1.1283791670955126);
+            if (width >= 128)
+                for (; i <= len - 4; i += 4)
+                {
+                    var v = Vector128.LoadUnsafe(ref px, (nuint)i);
+                    (gelu ? GeluVector(v) : ErfVector(v)).StoreUnsafe(ref py, (nuint)i);
+                }
+            for (; i < len; i++)
+            {
+                float v = Unsafe.Add(ref px, i);
+                Unsafe.Add(ref py, i) = gelu ? Gelu(v) : Erf(v);
             }
-            // erfc(x) = exp(-x^2) * P(t) with t = 1/(1+0.5x): Numerical Recipes erfcc (fractional error < 1.2e-7).
-            double t = 1.0 / (1.0 + 0.5 * x);
-            double y = t * Math.Exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
-                + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-            return (float)(s * (1 - y));
+        }
+
+        /// <summary>Gelu (approximate="none"): 0.5 x (1 + erf(x / sqrt 2)), with <see cref="Erf"/>.</summary>
+        public static float Gelu(float x) => 0.5f * x * (1f + Erf(x * 0.70710678118654752f));
+
+        private static Vector256<float> GeluVector(Vector256<float> x) =>
+            Vector256.Create(0.5f) * x * (Vector256.Create(1f) + ErfVector(x * Vector256.Create(0.70710678118654752f)));
+
+        private static Vector128<float> GeluVector(Vector128<float> x) =>
+            Vector128.Create(0.5f) * x * (Vector128.Create(1f) + ErfVector(x * Vector128.Create(0.70710678118654752f)));
+
+        /// <summary><see cref="Erf"/> on 8 lanes: the same operations in the same order, both branches computed and selected.</summary>
+        private static Vector256<float> ErfVector(Vector256<float> x)
+        {
+            var four = Vector256.Create(4f);
+            var one = Vector256.Create(1f);
+            var abs = Vector256.Abs(x);
+            var a = Vector256.ConditionalSelect(Vector256.LessThan(abs, four), abs, four);
+            var a2 = a * a;
+            var series = a * (Vector256.Create(S0) + a2 * (Vector256.Create(S1) + a2 * (Vector256.Create(S2) + a2 * (Vector256.Create(S3)
+                + a2 * (Vector256.Create(S4) + a2 * (Vector256.Create(S5) + a2 * (Vector256.Create(S6) + a2 * Vector256.Create(S7))))))));
+            var t = one / (one + Vector256.Create(0.5f) * a);
+            var v = -a2 + (Vector256.Create(E0) + t * (Vector256.Create(E1) + t * (Vector256.Create(E2) + t * (Vector256.Create(E3)
+                + t * (Vector256.Create(E4) + t * (Vector256.Create(E5) + t * (Vector256.Create(E6) + t * (Vector256.Create(E7)
+                + t * (Vector256.Create(E8) + t * Vector256.Create(E9))))))))));
+            var n = Vector256.Round(v * Vector256.Create(Log2E));
+            var r = v - n * Vector256.Create(Ln2Hi) - n * Vector256.Create(Ln2Lo);
+            var p = one + r * (one + r * (Vector256.Create(0.5f) + r * (Vector256.Create(1f / 6f) + r * (Vector256.Create(1f / 24f)
+                + r * (Vector256.Create(1f / 120f) + r * (Vector256.Create(1f / 720f) + r * Vector256.Create(1f / 5040f)))))));
+            var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+            var tail = one - t * (p * scale);
+            var e = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(0.5f)), series, tail);
+            e = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(abs, four), one, e);
+            e = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -e, e);
+            return Vector256.ConditionalSelect(Vector256.Equals(x, x), e, x);
+        }
+
+        /// <summary><see cref="ErfVector(Vector256{float})"/> on 4 lanes.</summary>
+        private static Vector128<float> ErfVector(Vector128<float> x)
+        {
+            var four = Vector128.Create(4f);
+            var one = Vector128.Create(1f);
+            var abs = Vector128.Abs(x);
+            var a = Vector128.ConditionalSelect(Vector128.LessThan(abs, four), abs, four);
+            var a2 = a * a;
+            var series = a * (Vector128.Create(S0) + a2 * (Vector128.Create(S1) + a2 * (Vector128.Create(S2) + a2 * (Vector128.Create(S3)
+                + a2 * (Vector128.Create(S4) + a2 * (Vector128.Create(S5) + a2 * (Vector128.Create(S6) + a2 * Vector128.Create(S7))))))));
+            var t = one / (one + Vector128.Create(0.5f) * a);
+            var v = -a2 + (Vector128.Create(E0) + t * (Vector128.Create(E1) + t * (Vector128.Create(E2) + t * (Vector128.Create(E3)
+                + t * (Vector128.Create(E4) + t * (Vector128.Create(E5) + t * (Vector128.Create(E6) + t * (Vector128.Create(E7)
+                + t * (Vector128.Create(E8) + t * Vector128.Create(E9))))))))));
+            var n = Vector128.Round(v * Vector128.Create(Log2E));
+            var r = v - n * Vector128.Create(Ln2Hi) - n * Vector128.Create(Ln2Lo);
+            var p = one + r * (one + r * (Vector128.Create(0.5f) + r * (Vector128.Create(1f / 6f) + r * (Vector128.Create(1f / 24f)
+                + r * (Vector128.Create(1f / 120f) + r * (Vector128.Create(1f / 720f) + r * Vector128.Create(1f / 5040f)))))));
+            var scale = Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
+            var tail = one - t * (p * scale);
+            var e = Vector128.ConditionalSelect(Vector128.LessThan(a, Vector128.Create(0.5f)), series, tail);
+            e = Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(abs, four), one, e);
+            e = Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), -e, e);
+            return Vector128.ConditionalSelect(Vector128.Equals(x, x), e, x);
         }
     }
 
@@ -162,7 +273,7 @@ namespace QuantGen.Kernels
     internal struct MishOp : IUnaryOp { public static float Apply(float x) => x * MathF.Tanh(SoftplusOp.Apply(x)); }
     /// <summary>PRelu: x where x &gt;= 0, slope * x otherwise.</summary>
     internal struct PReluOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a < T.Zero ? a * b : a; }
-    internal struct GeluOp : IUnaryOp { public static float Apply(float x) => 0.5f * x * (1f + Elementwise.Erf(x * 0.70710678118654752f)); }
+    internal struct GeluOp : IUnaryOp { public static float Apply(float x) => Elementwise.Gelu(x); }
 
     internal struct AddOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a + b; }
     internal struct SubOp<T> : IBinaryOp<T, T> where T : INumber<T> { public static T Apply(T a, T b) => a - b; }

@@ -64,6 +64,9 @@ namespace QuantGen.Kernels
         /// <summary>Scratch of <c>DenseQ8.Run</c>: the quantized rows of A.</summary>
         public static long DenseScratchBytes(int m, int k) => (long)m * k;
 
+        /// <summary>Scratch of <c>DenseQ8.RunRows</c>: the quantized rows of A, then each row's scale (float) and zero point (int).</summary>
+        public static long DenseRowsScratchBytes(int m, int k) => Align((long)m * k) + 8L * m;
+
         /// <summary>Scratch of <c>MatMulQ8.Batched</c>: quantized A and B, B packed per batch entry, and its column sums.</summary>
         public static long MatMulScratchBytes(long aLength, long bLength, int k, int n, int batchesB) =>
             Align(aLength) + Align(bLength) + Align((long)PackedLength(k, n) * batchesB) + 4L * ColSumsLength(n) * batchesB;

@@ -110,6 +110,17 @@ namespace QuantGen.Kernels
             RunDequantizePath(m, n, k, a, lda, zeroA, packed, colSums, scaleA, scaleB, bias, y, ldy, lo, hi, QuantPath.Best, narrowB: narrowB);
 
         /// <summary>
+        /// <see cref="RunDequantize"/> with one scale and zero point per row of A (activations quantized per row, e.g. per token):
+        /// y[i, j] = clamp((float)C_i[j] * (scaleA[i] * scaleB[j]) + bias[j], lo, hi) with C_i = sum_k (A[i, k] - zeroA[i]) * B[k, j].
+        /// The kernels accumulate sum a b (zero point 0) and the epilogue subtracts zeroA[i] * colSum[j] in int32, so every row
+        /// equals <see cref="RunDequantize"/> called on that row alone with its own scale and zero point, on every path.
+        /// </summary>
+        public static void RunDequantizeRows(int m, int n, int k, ReadOnlySpan<byte> a, int lda, ReadOnlySpan<int> zeroA, ReadOnlySpan<sbyte> packed,
+            ReadOnlySpan<int> colSums, ReadOnlySpan<float> scaleA, ReadOnlySpan<float> scaleB, ReadOnlySpan<float> bias, Span<float> y, int ldy,
+            float lo, float hi, bool narrowB = false) =>
+            RunDequantizeRowsPath(m, n, k, a, lda, zeroA, packed, colSums, scaleA, scaleB, bias, y, ldy, lo, hi, QuantPath.Best, narrowB);
+
+        /// <summary>
         /// <see cref="RunDequantize"/> with the result stored transposed: y[i, j] goes to <c>y[j * ldy + i]</c> (ldy &gt;= m).
         /// A convolution's GEMM rows are output pixels and its columns output channels, so this writes NCHW planes
         /// straight from the accumulator tile (no separate transpose pass over the output).
@@ -148,6 +159,21 @@ namespace QuantGen.Kernels
             if (scaleB.Length != 1 && scaleB.Length < n || !bias.IsEmpty && bias.Length < n) throw new ArgumentException("QGemm: scale or bias too small");
             var e = new Epilogue { Kind = EpilogueFloat, Y = y, Ldy = ldy, ScaleA = scaleA, ScaleB = scaleB, BiasF = bias, Lo = lo, Hi = hi, Transposed = transposed, M = m };
             Drive(m, n, k, a, lda, zeroA, packed, colSums, ref e, path, narrowB);
+        }
+
+        internal static void RunDequantizeRowsPath(int m, int n, int k, ReadOnlySpan<byte> a, int lda, ReadOnlySpan<int> zeroA, ReadOnlySpan<sbyte> packed,
+            ReadOnlySpan<int> colSums, ReadOnlySpan<float> scaleA, ReadOnlySpan<float> scaleB, ReadOnlySpan<float> bias, Span<float> y, int ldy,
+            float lo, float hi, int path, bool narrowB = false)
+        {
+            Check(m, n, k, a, lda, 0, packed, colSums, path);
+            if ((long)(m - 1) * ldy + n > y.Length || ldy < n) throw new ArgumentException("QGemm: y too small");
+            if (scaleB.Length != 1 && scaleB.Length < n || !bias.IsEmpty && bias.Length < n) throw new ArgumentException("QGemm: scale or bias too small");
+            if (scaleA.Length < m || zeroA.Length < m) throw new ArgumentException("QGemm: row scales or zero points too small");
+            for (int i = 0; i < m; i++)
+                if ((uint)zeroA[i] > 255) throw new ArgumentException("QGemm: zero point outside uint8");
+            var e = new Epilogue { Kind = EpilogueFloat, Y = y, Ldy = ldy, ScaleB = scaleB, BiasF = bias, Lo = lo, Hi = hi, M = m,
+                RowScales = scaleA, RowZeros = zeroA, ColSums = colSums };
+            Drive(m, n, k, a, lda, 0, packed, colSums, ref e, path, narrowB);
         }
 
         internal static void RunRequantizePath(int m, int n, int k, ReadOnlySpan<byte> a, int lda, int zeroA, ReadOnlySpan<sbyte> packed,
@@ -190,6 +216,9 @@ namespace QuantGen.Kernels
             public bool Transposed;
             /// <summary>Rows of the GEMM (pixels of a transposed output plane).</summary>
             public int M;
+            /// <summary>Per-row activation scales and zero points (<see cref="RunDequantizeRows"/>; empty: ScaleA and the GEMM's zeroA).</summary>
+            public ReadOnlySpan<float> RowScales;
+            public ReadOnlySpan<int> RowZeros, ColSums;
         }
 
         /// <summary>Bytes per row and k-group in the packed-A buffer of a path.</summary>
@@ -286,7 +315,14 @@ namespace QuantGen.Kernels
                 var acc = tile.Slice(r * NC + done, w);
                 if (e.Kind == EpilogueFloat)
                 {
-                    Requantization.DequantizeCore(acc, e.ScaleA, e.ScaleB.Length == 1 ? e.ScaleB : e.ScaleB.Slice(j0, w),
+                    float scaleA = e.ScaleA;
+                    if (!e.RowScales.IsEmpty)
+                    {
+                        // Per-row zero point: the tile holds sum a b; subtract zeroA[i] * colSum[j] (int32, wrapping like the kernels).
+                        SubtractZeroPoint(acc, e.RowZeros[i0 + r], e.ColSums.Slice(j0 + done, w));
+                        scaleA = e.RowScales[i0 + r];
+                    }
+                    Requantization.DequantizeCore(acc, scaleA, e.ScaleB.Length == 1 ? e.ScaleB : e.ScaleB.Slice(j0, w),
                         e.BiasF.IsEmpty ? e.BiasF : e.BiasF.Slice(j0, w), e.Y.Slice((i0 + r) * e.Ldy + j0, w), e.Lo, e.Hi, path);
                 }
                 else
@@ -299,6 +335,22 @@ namespace QuantGen.Kernels
                         Requantization.RequantizeCore(acc, 0, 0, e.M0.Slice(j0, w), e.Shift.Slice(j0, w), e.ZeroY, dst, e.QMin, e.QMax, 0, 255, path);
                 }
             }
+        }
+
+        /// <summary>acc[j] -= zero * colSums[j], in wrapping int32 arithmetic.</summary>
+        private static void SubtractZeroPoint(Span<int> acc, int zero, ReadOnlySpan<int> colSums)
+        {
+            if (zero == 0) return;
+            int j = 0;
+            ref int pa = ref MemoryMarshal.GetReference(acc);
+            ref int pc = ref MemoryMarshal.GetReference(colSums);
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var z = Vector256.Create(zero);
+                for (; j <= acc.Length - 8; j += 8)
+                    (Vector256.LoadUnsafe(ref pa, (nuint)j) - z * Vector256.LoadUnsafe(ref pc, (nuint)j)).StoreUnsafe(ref pa, (nuint)j);
+            }
+            for (; j < acc.Length; j++) Unsafe.Add(ref pa, j) = unchecked(Unsafe.Add(ref pa, j) - zero * Unsafe.Add(ref pc, j));
         }
 
         /// <summary>

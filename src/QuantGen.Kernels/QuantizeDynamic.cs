@@ -25,6 +25,22 @@ namespace QuantGen.Kernels
         /// <summary>Quantizes x into q (q.Length &gt;= x.Length) and returns the scale and zero point.</summary>
         public static (float Scale, byte ZeroPoint) Run(ReadOnlySpan<float> x, Span<byte> q) => RunCore(x, q, QuantPath.Best);
 
+        /// <summary>
+        /// <see cref="Run"/> on each row of x (rows x k, row-major) on its own: the per-row (per-token) dynamic quantization of a
+        /// dense layer's input. Row i's parameters go to scales[i] and zeroPoints[i].
+        /// </summary>
+        public static void RunRows(ReadOnlySpan<float> x, Span<byte> q, int rows, int k, Span<float> scales, Span<int> zeroPoints)
+        {
+            if (x.Length < rows * k || q.Length < rows * k || scales.Length < rows || zeroPoints.Length < rows)
+                throw new ArgumentException("per-row quantization operand too small");
+            for (int i = 0; i < rows; i++)
+            {
+                var (s, z) = RunCore(x.Slice(i * k, k), q.Slice(i * k, k), QuantPath.Best);
+                scales[i] = s;
+                zeroPoints[i] = z;
+            }
+        }
+
         internal static (float Scale, byte ZeroPoint) RunCore(ReadOnlySpan<float> x, Span<byte> q, int path)
         {
             if (q.Length < x.Length) throw new ArgumentException("quantization output too small", nameof(q));

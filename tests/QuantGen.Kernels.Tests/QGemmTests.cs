@@ -252,6 +252,65 @@ namespace QuantGen.Kernels.Tests
                         }
         }
 
+        /// <summary>
+        /// Per-row scales and zero points (activations quantized per token): every row equals the naive definition
+        /// sum_k (a - zeroA[i]) b scaled by scaleA[i] * scaleB[j], bit for bit, on every path; zero points cover 0, 128 and 255
+        /// (the a' = a - 128 kernels add 128 * colSum back) and rows with scale 0 (an all-zero row).
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
+        public void Path_FusedDequantizePerRow_EqualsTheDefinitionRowByRow(string isa)
+        {
+            int path = Paths.Require(isa);
+            int seed = 31;
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (2, 70, 33), (4, 16, 64), (7, 65, 17), (9, 130, 40), (13, 7, 5), (17, 48, 384) })
+                foreach (bool perChannel in new[] { false, true })
+                    foreach (bool withBias in new[] { false, true })
+                        foreach (bool narrow in new[] { false, true })
+                        {
+                            var p = Problem.Random(m, n, k, 0, seed++, b: narrow ? NarrowB : null);
+                            var rng = new Random(seed);
+                            var zeros = new int[m];
+                            var sa = new float[m];
+                            for (int i = 0; i < m; i++)
+                            {
+                                zeros[i] = Paths.ZeroPoints[(seed + i) % Paths.ZeroPoints.Length];
+                                sa[i] = i == 1 ? 0f : (float)(rng.NextDouble() * 0.1 + 1e-4);
+                            }
+                            var sb = new float[perChannel ? n : 1];
+                            for (int j = 0; j < sb.Length; j++) sb[j] = (float)(rng.NextDouble() * 0.02 + 1e-5);
+                            var bias = withBias ? new float[n] : Array.Empty<float>();
+                            for (int j = 0; j < bias.Length; j++) bias[j] = (float)(rng.NextDouble() * 4 - 2);
+                            int ldy = n + 1;
+                            var y = new float[(m - 1) * ldy + n + 1];
+                            Array.Fill(y, float.NaN);
+                            QGemm.RunDequantizeRowsPath(m, n, k, p.A, p.Lda, zeros, p.Packed, p.ColSums, sa, sb, bias, y, ldy, float.NegativeInfinity, 6f, path, narrow);
+                            for (int i = 0; i < m; i++)
+                            {
+                                for (int j = 0; j < n; j++)
+                                {
+                                    long acc = 0;
+                                    for (int q = 0; q < k; q++) acc += (p.A[i * p.Lda + q] - zeros[i]) * p.B[q * n + j];
+                                    float v = (int)acc * (sa[i] * sb[perChannel ? j : 0]) + (withBias ? bias[j] : 0f);
+                                    v = v > 6f ? 6f : v;
+                                    Assert.True(BitConverter.SingleToInt32Bits(v) == BitConverter.SingleToInt32Bits(y[i * ldy + j]),
+                                        $"{isa} {m}x{n}x{k} perChannel={perChannel} bias={withBias} narrow={narrow} y[{i},{j}] = {y[i * ldy + j]:R}, expected {v:R}");
+                                }
+                                Assert.True(float.IsNaN(y[i * ldy + n]), "wrote past a row");
+                            }
+                        }
+        }
+
+        [Fact]
+        public void PerRow_RejectsAZeroPointOutsideUInt8_AndTooFewRowParameters()
+        {
+            var p = Problem.Random(2, 16, 8, 0, 3);
+            var y = new float[32];
+            Assert.Throws<ArgumentException>(() => QGemm.RunDequantizeRows(2, 16, 8, p.A, p.Lda, new[] { 0, 256 }, p.Packed, p.ColSums, new[] { 1f, 1f }, new[] { 1f }, default, y, 16, 0f, 1f));
+            Assert.Throws<ArgumentException>(() => QGemm.RunDequantizeRows(2, 16, 8, p.A, p.Lda, new[] { 0 }, p.Packed, p.ColSums, new[] { 1f, 1f }, new[] { 1f }, default, y, 16, 0f, 1f));
+            Assert.Throws<ArgumentException>(() => QGemm.RunDequantizeRows(2, 16, 8, p.A, p.Lda, new[] { 0, 1 }, p.Packed, p.ColSums, new[] { 1f }, new[] { 1f }, default, y, 16, 0f, 1f));
+        }
+
         [Theory]
         [MemberData(nameof(Paths.All), MemberType = typeof(Paths))]
         public void Path_FusedRequantize_EqualsReferenceThenScalarRule(string isa)

@@ -119,5 +119,29 @@ namespace QuantGen.Kernels.Tests
             for (int i = x.Length; i < q.Length; i++) Assert.Equal(0x77, q[i]);
             return (scale, zp, q[..x.Length]);
         }
+
+        [Fact]
+        public void RunRows_QuantizesEachRowAsRunDoesOnThatRowAlone()
+        {
+            var rng = new Random(12);
+            const int rows = 5, k = 37;
+            var x = new float[rows * k];
+            for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 8 - 3) * (i / k + 1);
+            Array.Clear(x, 2 * k, k); // an all-zero row: scale 0, zero point 0
+            var q = new byte[x.Length];
+            var scales = new float[rows];
+            var zeros = new int[rows];
+            QuantizeDynamic.RunRows(x, q, rows, k, scales, zeros);
+            for (int r = 0; r < rows; r++)
+            {
+                var qr = new byte[k];
+                var (s, z) = QuantizeDynamic.Run(x.AsSpan(r * k, k), qr);
+                Assert.Equal(s, scales[r]);
+                Assert.Equal(z, zeros[r]);
+                Assert.Equal(qr, q.AsSpan(r * k, k).ToArray());
+            }
+            Assert.Equal(0f, scales[2]);
+            Assert.Throws<ArgumentException>(() => QuantizeDynamic.RunRows(x, q, rows, k, new float[rows - 1], zeros));
+        }
     }
 }

@@ -57,20 +57,22 @@ namespace QuantGen.Tests
             Enumerable.Range(0, e.Length).Where(j => j != i).OrderByDescending(j => Cosine(e[i], e[j])).First();
 
         /// <summary>
-        /// Int8 (dynamic per-tensor activations, int8 embedding tables). Issue 9 asks for cosine >= 0.995 per sentence and every
-        /// nearest neighbour kept. Measured with every layer in int8: mean 0.993, worst 0.988, 3 of 32 neighbours moved, so the
-        /// default build asserts that measured floor. With the six FFN down-projections (1536 -> 384, reading the GELU output, the
-        /// six layers with the lowest SQNR in the report: 33-35 dB against 41-43 dB) kept in float32 by Exclude: mean 0.9961,
-        /// worst 0.9945, 1 neighbour moved (sentence 29). Both rows assert what was measured; the target is not met yet.
+        /// Int8 (dynamic activations, int8 embedding tables) against ORT float32 on the 32 x 128 padded batch: mean-pooled sentence
+        /// embeddings. Issue 9 asks for cosine >= 0.995 per sentence and every nearest neighbour kept. With the dense layers' inputs
+        /// quantized per row (per token, the default): mean 0.99865, worst 0.99777, no neighbour moved; the test asserts the
+        /// issue's target. Per tensor (ActivationGranularity="PerTensor"): mean 0.99309, worst 0.98770, 3 of 32 neighbours
+        /// moved; asserted as measured. (Before per-row activations, keeping the six FFN down-projections in float32 gave
+        /// mean 0.9961, worst 0.9945, 1 moved.)
         /// </summary>
         [Theory]
-        [InlineData("", 0.985, 3)]
-        [InlineData("MatMul_122;MatMul_224;MatMul_326;MatMul_428;MatMul_530;MatMul_632", 0.994, 1)]
-        public void MiniLM_int8_sentence_embeddings_against_float32(string exclude, double minCosine, int maxMovedNeighbours)
+        [InlineData("PerRow", 0.995, 0)]
+        [InlineData("PerTensor", 0.985, 3)]
+        public void MiniLM_int8_sentence_embeddings_against_float32(string granularity, double minCosine, int maxMovedNeighbours)
         {
-            var options = new CompileOptions { Precision = "Int8", Exclude = exclude };
+            var options = new CompileOptions { Precision = "Int8", ActivationGranularity = granularity };
             var model = new Checker(MiniLmModel.Bytes(), "model.onnx", null, options).Compile(Dims);
             Assert.Contains("int8 table rows with a scale per row", model.Source);
+            Assert.Equal(granularity == "PerRow", model.Source.Contains("activations quantized per row per call"));
             var set = PaddedBatch();
             // The sets' inputs are in the model's input order (Evaluate pairs them by position).
             var maskInput = set.Inputs[model.Plan.Inputs.ToList().FindIndex(v => v.Name == "attention_mask")];

@@ -62,7 +62,7 @@ namespace QuantGen.CodeGen.Ops
         public override long ScratchBytes(Node n)
         {
             var (m, nn, k) = Dims(n);
-            if (n.Quantization?.Precision == Precision.Int8) return In(n, 0).Type == DataType.UInt8 ? 0 : global::QuantGen.Kernels.Int8Layout.DenseScratchBytes(m, k);
+            if (n.Quantization?.Precision == Precision.Int8) return Int8.DenseScratchBytes(n, m, k);
             long s = 0;
             if (n.GetInt("transA", 0) != 0) s += 4L * m * k;
             if (!In(n, 1).IsConstant && (n.GetInt("transB", 0) != 0 || n.GetFloat("alpha", 1f) != 1f)) s += 4L * k * nn;

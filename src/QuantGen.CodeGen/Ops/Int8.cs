@@ -55,8 +55,19 @@ namespace QuantGen.CodeGen.Ops
             var scales = q.Weights.Scales.Select(x => x * scaleFactor).ToArray();
             var sc = ctx.Const(QuantizedWeights.Floats(scales), $"{label} weight scales ({(scales.Length == 1 ? "per tensor" : "per channel")})");
             var clamp = QuantizedWeights.Clamp(ctx.Node.FusedActivation) ?? (float.NegativeInfinity, float.PositiveInfinity);
-            ctx.W.Line($"{cls}.{method}({ctx.In(0)}, {w}, {s}, {sc}, {bias}, {ctx.Out(0)}, {ctx.ScratchBytes()},");
-            ctx.W.Line($"    {geometry}, {CodeWriter.Float(clamp.Item1)}, {CodeWriter.Float(clamp.Item2)}, {(input == null ? "0f" : CodeWriter.Float(input.Scale))}, {input?.ZeroPoint ?? 0}, {narrow});");
+            if (q.InputPerRow)
+            {
+                // Dense layer, float input measured per row on every call (DenseQ8.RunRows).
+                if (input != null || ctx.InValue(0).Type != DataType.Float)
+                    throw new InvalidOperationException($"{ctx.Node.Describe()}: per-row activations need a float input measured per call");
+                ctx.W.Line($"{cls}.{method}Rows({ctx.In(0)}, {w}, {s}, {sc}, {bias}, {ctx.Out(0)}, {ctx.ScratchBytes()},");
+                ctx.W.Line($"    {geometry}, {CodeWriter.Float(clamp.Item1)}, {CodeWriter.Float(clamp.Item2)}, {narrow});");
+            }
+            else
+            {
+                ctx.W.Line($"{cls}.{method}({ctx.In(0)}, {w}, {s}, {sc}, {bias}, {ctx.Out(0)}, {ctx.ScratchBytes()},");
+                ctx.W.Line($"    {geometry}, {CodeWriter.Float(clamp.Item1)}, {CodeWriter.Float(clamp.Item2)}, {(input == null ? "0f" : CodeWriter.Float(input.Scale))}, {input?.ZeroPoint ?? 0}, {narrow});");
+            }
             AfterActivation(ctx);
         }
 
@@ -87,6 +98,12 @@ namespace QuantGen.CodeGen.Ops
             ctx.W.Line($"    {geometry}, {CodeWriter.Float(clamp.Item1)}, {CodeWriter.Float(clamp.Item2)}, {(input == null ? "0f" : CodeWriter.Float(input.Scale))}, {input?.ZeroPoint ?? 0}, true, {(groups == 1 ? depth : weights.GroupSize)});");
             AfterActivation(ctx);
         }
+
+        /// <summary>Scratch of a dense int8 layer of m x k input: none for a uint8 input, the quantized rows (and per-row parameters) else.</summary>
+        public static long DenseScratchBytes(Node n, int m, int k) =>
+            n.Inputs[0]!.Type == DataType.UInt8 ? 0
+            : n.Quantization!.InputPerRow ? global::QuantGen.Kernels.Int8Layout.DenseRowsScratchBytes(m, k)
+            : global::QuantGen.Kernels.Int8Layout.DenseScratchBytes(m, k);
 
         /// <summary>The dense int8 kernel class (it lives in the ConvQ8 kernel file).</summary>
         public static string Dense(EmitContext ctx)

@@ -86,7 +86,7 @@ namespace QuantGen.CodeGen.Ops
             if (n.Quantization.Weights == null)
                 return global::QuantGen.Kernels.Int8Layout.MatMulScratchBytes(Shapes.Size(ShapeOf(n, 0)), Shapes.Size(ShapeOf(n, 1)), d.K, d.N,
                     Shapes.Size(ShapeOf(n, 1)) / (d.K * d.N));
-            return In(n, 0).Type == DataType.UInt8 ? 0 : global::QuantGen.Kernels.Int8Layout.DenseScratchBytes(d.M * d.AOffsets.Length, d.K);
+            return Int8.DenseScratchBytes(n, d.M * d.AOffsets.Length, d.K);
         }
 
         public override void Emit(EmitContext ctx)

@@ -91,7 +91,7 @@ namespace QuantGen.Graph.Quantization
                 }
                 else
                 {
-                    x[0] = FakeQuantize(x[0]!, InputParameters(n, x[0]!), 0, 255);
+                    x[0] = q.InputPerRow ? FakeQuantizeRows(x[0]!) : FakeQuantize(x[0]!, InputParameters(n, x[0]!), 0, 255);
                     x[1] = Dequantized(n, q.Weights);
                 }
                 var y = q.BiasCorrection == null ? Fold(n, x)[0] : CorrectedLayer(n, x, q.BiasCorrection);
@@ -352,6 +352,25 @@ namespace QuantGen.Graph.Quantization
                     int code = double.IsNaN(r) ? p.ZeroPoint : (int)Math.Max(qmin, Math.Min(qmax, r));
                     y[i] = p.Scale * (code - p.ZeroPoint);
                 }
+            return new TensorData(DataType.Float, x.Shape, y);
+        }
+
+        /// <summary>
+        /// <see cref="FakeQuantize"/> of each row (last axis) of x with its own <see cref="DynamicParameters"/>: a dense layer's
+        /// input quantized per row, as <c>QuantizeDynamic.RunRows</c> does.
+        /// </summary>
+        public static TensorData FakeQuantizeRows(TensorData x)
+        {
+            int k = x.Shape.Length == 0 ? 1 : x.Shape[x.Shape.Length - 1];
+            var y = new float[x.Length];
+            var row = new float[k];
+            for (int start = 0; start + k <= x.Length && k > 0; start += k)
+            {
+                for (int i = 0; i < k; i++) row[i] = (float)x.GetDouble(start + i);
+                var r = new TensorData(DataType.Float, new[] { k }, row);
+                var q = FakeQuantize(r, DynamicParameters(r), 0, 255);
+                for (int i = 0; i < k; i++) y[start + i] = (float)q.GetDouble(i);
+            }
             return new TensorData(DataType.Float, x.Shape, y);
         }
 

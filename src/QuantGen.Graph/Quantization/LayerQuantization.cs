@@ -51,6 +51,11 @@ namespace QuantGen.Graph.Quantization
         public QuantizedTensor? Weights { get; set; }
         /// <summary>Static parameters of the layer's input (null: measured per call at run time, i.e. dynamic).</summary>
         public ActivationQuant? Input { get; set; }
+        /// <summary>
+        /// A dynamic dense layer (Gemm, MatMul) whose input is measured per row, each row (token, sample) with its own scale and
+        /// zero point (<see cref="ActivationGranularity.PerRow"/>); false: one scale and zero point for the whole input.
+        /// </summary>
+        public bool InputPerRow { get; set; }
         /// <summary>Static parameters of the layer's output when it stays in uint8 (null: float output).</summary>
         public ActivationQuant? Output { get; set; }
         /// <summary>

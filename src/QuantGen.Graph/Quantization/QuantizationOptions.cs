@@ -7,6 +7,8 @@ namespace QuantGen.Graph.Quantization
     public enum Precision { Float32, Int8 }
     public enum WeightGranularity { PerChannel, PerTensor }
     public enum ActivationMode { Dynamic, Static }
+    /// <summary>Dynamic activations of dense layers: one scale and zero point per row (per token) or per tensor.</summary>
+    public enum ActivationGranularity { PerRow, PerTensor }
     public enum CalibrationMethod { MinMax, Percentile, Mse, Entropy }
 
     /// <summary>How a model is quantized: the &lt;QuantModel&gt; options that concern precision, as plain data.</summary>
@@ -36,6 +38,11 @@ namespace QuantGen.Graph.Quantization
         /// <summary>The Percentile calibration method keeps a percentile in (50, 100].</summary>
         public static bool IsValidPercentile(double percentile) => percentile > 50 && percentile <= 100;
         public ActivationMode Activations { get; init; } = ActivationMode.Dynamic;
+        /// <summary>
+        /// Dynamic activations of Gemm and MatMul layers with 8- or 7-bit weights and more than one row: measured per row (each
+        /// token or sample its own scale and zero point) or per tensor. Convolutions and 4-bit layers are per tensor.
+        /// </summary>
+        public ActivationGranularity ActivationGranularity { get; init; } = ActivationGranularity.PerRow;
         public CalibrationMethod Method { get; init; } = CalibrationMethod.MinMax;
         /// <summary>Percentile of |x| kept by <see cref="CalibrationMethod.Percentile"/> (default 99.99).</summary>
         public double Percentile { get; init; } = 99.99;

@@ -106,8 +106,11 @@ namespace QuantGen.Graph.Quantization
                         : QuantizedTensor.Symmetric(w, options.Weights == WeightGranularity.PerChannel ? axis : -1, bits == 7 ? 63 : 127);
                     var tuned = options.Tuned.TryGetValue(n.Name, out var t) && SameLayout(t.Weights, nearest) ? t : null;
                     if (tuned != null) weights += " tuned on calibration data";
+                    bool perRow = !staticActivations && options.ActivationGranularity == ActivationGranularity.PerRow && bits != 4 && DenseRows(n) > 1;
                     var q = new LayerQuantization(n, Precision.Int8, (staticActivations
-                        ? weights + " and calibrated activations" : weights + ", activations quantized per call") + (choice != null ? " (" + choice.Reason + ")" : ""));
+                        ? weights + " and calibrated activations" : weights + (perRow ? ", activations quantized per row per call" : ", activations quantized per call"))
+                        + (choice != null ? " (" + choice.Reason + ")" : ""));
+                    q.InputPerRow = perRow;
                     q.Weights = tuned?.Weights ?? nearest;
                     q.Tuned = tuned;
                     q.BiasCorrection = tuned?.BiasCorrection;
@@ -123,6 +126,16 @@ namespace QuantGen.Graph.Quantization
             }
             var placed = staticActivations ? Int8Boundaries.Place(g, activations!, everyValue: preQuantized) : Int8Boundaries.Placement.None;
             return QuantizationDecisions.Collect(g, floats, placed, preQuantized);
+        }
+
+        /// <summary>Rows of a dense layer's input (Gemm: M; MatMul: every dimension of A but the last); 0 for other layers.</summary>
+        private static long DenseRows(Node n)
+        {
+            var a = n.Input(0)?.Shape;
+            if (a == null || a.Length == 0 || n.OpType is not ("Gemm" or "MatMul")) return 0;
+            long rows = 1;
+            for (int d = 0; d < a.Length - 1; d++) rows *= a[d];
+            return rows;
         }
 
         /// <summary>Tuned weights apply to a decision with the same bits, axis and scale groups.</summary>
