@@ -147,10 +147,59 @@ namespace QuantGen.Kernels
                 return a * (S0 + a2 * (S1 + a2 * (S2 + a2 * (S3 + a2 * (S4 + a2 * (S5 + a2 * (S6 + a2 * S7)))))));
             float t = 1f / (1f + 0.5f * a);
             float v = -a2 + (E0 + t * (E1 + t * (E2 + t * (E3 + t * (E4 + t * (E5 + t * (E6 + t * (E7 + t * (E8 + t * E9)))))))));
-            float n = MathF.Round(v * Log2E, MidpointRounding.ToEven);
-            float r = v - n * Ln2Hi - n * Ln2Lo;
+            return 1f - t * Exp(v);
+        }
+
+        /// <summary>Inputs below this give 0 from <see cref="Exp"/> (exp is under the smallest normal float there).</summary>
+        private const float ExpMin = -87.33f;
+        /// <summary>Inputs are clamped to this; exp(88.72) is about the largest float, and 2^128 scales to +inf.</summary>
+        private const float ExpMax = 88.72f;
+
+        /// <summary>
+        /// exp(v) in float, relative error a few ulp: 2^n e^r with n = round(v / ln 2), r = v - n ln 2 (ln 2 in two parts, so
+        /// r is exact), e^r to degree 7. Below -87.33 (under the smallest normal) it is 0; NaN gives NaN. Like <see cref="Erf"/>
+        /// only IEEE add, multiply and round-to-even in a fixed order, so <see cref="ExpVector(Vector256{float})"/> and
+        /// <see cref="ExpVector(Vector128{float})"/> give the same bits on every machine (unlike MathF.Exp, the C library's).
+        /// </summary>
+        public static float Exp(float v)
+        {
+            if (float.IsNaN(v)) return v;
+            if (v < ExpMin) return 0f;
+            float c = v < ExpMax ? v : ExpMax;
+            float n = MathF.Round(c * Log2E, MidpointRounding.ToEven);
+            float r = c - n * Ln2Hi - n * Ln2Lo;
             float p = 1f + r * (1f + r * (0.5f + r * (1f / 6f + r * (1f / 24f + r * (1f / 120f + r * (1f / 720f + r * (1f / 5040f)))))));
-            return 1f - t * (p * BitConverter.Int32BitsToSingle(((int)n + 127) << 23));
+            return p * BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
+        }
+
+        /// <summary><see cref="Exp"/> on 8 lanes.</summary>
+        internal static Vector256<float> ExpVector(Vector256<float> v)
+        {
+            var one = Vector256.Create(1f);
+            var c = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256.Create(ExpMax)), v, Vector256.Create(ExpMax));
+            c = Vector256.ConditionalSelect(Vector256.LessThan(c, Vector256.Create(ExpMin)), Vector256.Create(ExpMin), c);
+            var n = Vector256.Round(c * Vector256.Create(Log2E));
+            var r = c - n * Vector256.Create(Ln2Hi) - n * Vector256.Create(Ln2Lo);
+            var p = one + r * (one + r * (Vector256.Create(0.5f) + r * (Vector256.Create(1f / 6f) + r * (Vector256.Create(1f / 24f)
+                + r * (Vector256.Create(1f / 120f) + r * (Vector256.Create(1f / 720f) + r * Vector256.Create(1f / 5040f)))))));
+            var e = p * Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+            e = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256.Create(ExpMin)), Vector256<float>.Zero, e);
+            return Vector256.ConditionalSelect(Vector256.Equals(v, v), e, v);
+        }
+
+        /// <summary><see cref="Exp"/> on 4 lanes.</summary>
+        internal static Vector128<float> ExpVector(Vector128<float> v)
+        {
+            var one = Vector128.Create(1f);
+            var c = Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128.Create(ExpMax)), v, Vector128.Create(ExpMax));
+            c = Vector128.ConditionalSelect(Vector128.LessThan(c, Vector128.Create(ExpMin)), Vector128.Create(ExpMin), c);
+            var n = Vector128.Round(c * Vector128.Create(Log2E));
+            var r = c - n * Vector128.Create(Ln2Hi) - n * Vector128.Create(Ln2Lo);
+            var p = one + r * (one + r * (Vector128.Create(0.5f) + r * (Vector128.Create(1f / 6f) + r * (Vector128.Create(1f / 24f)
+                + r * (Vector128.Create(1f / 120f) + r * (Vector128.Create(1f / 720f) + r * Vector128.Create(1f / 5040f)))))));
+            var e = p * Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
+            e = Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128.Create(ExpMin)), Vector128<float>.Zero, e);
+            return Vector128.ConditionalSelect(Vector128.Equals(v, v), e, v);
         }
 
         /// <summary>y = erf(x), or Gelu y = 0.5 x (1 + erf(x / sqrt 2)) when <paramref name="gelu"/>: <see cref="Erf"/> element by element.</summary>
@@ -206,12 +255,7 @@ namespace QuantGen.Kernels
             var v = -a2 + (Vector256.Create(E0) + t * (Vector256.Create(E1) + t * (Vector256.Create(E2) + t * (Vector256.Create(E3)
                 + t * (Vector256.Create(E4) + t * (Vector256.Create(E5) + t * (Vector256.Create(E6) + t * (Vector256.Create(E7)
                 + t * (Vector256.Create(E8) + t * Vector256.Create(E9))))))))));
-            var n = Vector256.Round(v * Vector256.Create(Log2E));
-            var r = v - n * Vector256.Create(Ln2Hi) - n * Vector256.Create(Ln2Lo);
-            var p = one + r * (one + r * (Vector256.Create(0.5f) + r * (Vector256.Create(1f / 6f) + r * (Vector256.Create(1f / 24f)
-                + r * (Vector256.Create(1f / 120f) + r * (Vector256.Create(1f / 720f) + r * Vector256.Create(1f / 5040f)))))));
-            var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
-            var tail = one - t * (p * scale);
+            var tail = one - t * ExpVector(v);
             var e = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(0.5f)), series, tail);
             e = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(abs, four), one, e);
             e = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -e, e);
@@ -232,12 +276,7 @@ namespace QuantGen.Kernels
             var v = -a2 + (Vector128.Create(E0) + t * (Vector128.Create(E1) + t * (Vector128.Create(E2) + t * (Vector128.Create(E3)
                 + t * (Vector128.Create(E4) + t * (Vector128.Create(E5) + t * (Vector128.Create(E6) + t * (Vector128.Create(E7)
                 + t * (Vector128.Create(E8) + t * Vector128.Create(E9))))))))));
-            var n = Vector128.Round(v * Vector128.Create(Log2E));
-            var r = v - n * Vector128.Create(Ln2Hi) - n * Vector128.Create(Ln2Lo);
-            var p = one + r * (one + r * (Vector128.Create(0.5f) + r * (Vector128.Create(1f / 6f) + r * (Vector128.Create(1f / 24f)
-                + r * (Vector128.Create(1f / 120f) + r * (Vector128.Create(1f / 720f) + r * Vector128.Create(1f / 5040f)))))));
-            var scale = Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
-            var tail = one - t * (p * scale);
+            var tail = one - t * ExpVector(v);
             var e = Vector128.ConditionalSelect(Vector128.LessThan(a, Vector128.Create(0.5f)), series, tail);
             e = Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(abs, four), one, e);
             e = Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), -e, e);

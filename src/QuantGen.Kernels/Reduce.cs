@@ -1,4 +1,8 @@
+// quantgen-kernel-uses: Elementwise
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace QuantGen.Kernels
 {
@@ -58,9 +62,24 @@ namespace QuantGen.Kernels
             }
         }
 
-        /// <summary>Softmax (or LogSoftmax) along the middle axis of [outer, n, inner].</summary>
-        public static void Softmax(ReadOnlySpan<float> x, Span<float> y, int outer, int n, int inner, bool log)
+        /// <summary>
+        /// Softmax (or LogSoftmax) along the middle axis of [outer, n, inner]: e = exp(x - max) with <see cref="Elementwise.Exp"/>,
+        /// then e / sum e (or x - max - log sum e). Over the last axis (inner = 1, attention scores) the sum is taken in 8 partial
+        /// sums (element k into sum k % 8, combined pairwise), which the vector forms compute directly and the scalar form the
+        /// same way, so every width gives the same bits; over another axis it is one sum in order.
+        /// </summary>
+        public static void Softmax(ReadOnlySpan<float> x, Span<float> y, int outer, int n, int inner, bool log) =>
+            Softmax(x, y, outer, n, inner, log, Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0);
+
+        /// <param name="width">Vector width in bits for the last-axis case: 256, 128 or 0 (scalar); every width gives the same bits.</param>
+        internal static void Softmax(ReadOnlySpan<float> x, Span<float> y, int outer, int n, int inner, bool log, int width)
         {
+            if (x.Length < (long)outer * n * inner || y.Length < (long)outer * n * inner) throw new ArgumentException("Softmax: operand too small");
+            if (inner == 1)
+            {
+                for (int o = 0; o < outer; o++) SoftmaxRow(x.Slice(o * n, n), y.Slice(o * n, n), log, width);
+                return;
+            }
             for (int o = 0; o < outer; o++)
             {
                 for (int i = 0; i < inner; i++)
@@ -71,7 +90,7 @@ namespace QuantGen.Kernels
                     float s = 0f;
                     for (int k = 0; k < n; k++)
                     {
-                        float e = MathF.Exp(x[b + k * inner] - m);
+                        float e = Elementwise.Exp(x[b + k * inner] - m);
                         if (!log) y[b + k * inner] = e;
                         s += e;
                     }
@@ -87,6 +106,81 @@ namespace QuantGen.Kernels
                     }
                 }
             }
+        }
+
+        /// <summary>Softmax of one contiguous row (see <see cref="Softmax(ReadOnlySpan{float}, Span{float}, int, int, int, bool)"/>).</summary>
+        private static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y, bool log, int width)
+        {
+            int n = x.Length, k = 0;
+            ref float px = ref MemoryMarshal.GetReference(x);
+            ref float py = ref MemoryMarshal.GetReference(y);
+            // The maximum (exact in any order; NaN propagates like MathF.Max).
+            float m = float.NegativeInfinity;
+            if (width == 256 && n >= 8)
+            {
+                var vm = Vector256.Create(float.NegativeInfinity);
+                for (; k <= n - 8; k += 8) vm = Vector256.Max(vm, Vector256.LoadUnsafe(ref px, (nuint)k));
+                for (int j = 0; j < 8; j++) m = MathF.Max(m, vm.GetElement(j));
+            }
+            else if (width == 128 && n >= 4)
+            {
+                var vm = Vector128.Create(float.NegativeInfinity);
+                for (; k <= n - 4; k += 4) vm = Vector128.Max(vm, Vector128.LoadUnsafe(ref px, (nuint)k));
+                for (int j = 0; j < 4; j++) m = MathF.Max(m, vm.GetElement(j));
+            }
+            for (; k < n; k++) m = MathF.Max(m, Unsafe.Add(ref px, k));
+
+            // e = exp(x - m) into y (unless log), summed into 8 partial sums by k % 8.
+            Span<float> part = stackalloc float[8];
+            k = 0;
+            if (width == 256)
+            {
+                var vs = Vector256<float>.Zero;
+                var vmax = Vector256.Create(m);
+                for (; k <= n - 8; k += 8)
+                {
+                    var e = Elementwise.ExpVector(Vector256.LoadUnsafe(ref px, (nuint)k) - vmax);
+                    if (!log) e.StoreUnsafe(ref py, (nuint)k);
+                    vs += e;
+                }
+                vs.CopyTo(part);
+            }
+            else if (width == 128)
+            {
+                Vector128<float> lo = Vector128<float>.Zero, hi = Vector128<float>.Zero;
+                var vmax = Vector128.Create(m);
+                for (; k <= n - 8; k += 8)
+                {
+                    var e0 = Elementwise.ExpVector(Vector128.LoadUnsafe(ref px, (nuint)k) - vmax);
+                    var e1 = Elementwise.ExpVector(Vector128.LoadUnsafe(ref px, (nuint)(k + 4)) - vmax);
+                    if (!log) { e0.StoreUnsafe(ref py, (nuint)k); e1.StoreUnsafe(ref py, (nuint)(k + 4)); }
+                    lo += e0;
+                    hi += e1;
+                }
+                lo.CopyTo(part);
+                hi.CopyTo(part.Slice(4));
+            }
+            for (; k < n; k++)
+            {
+                float e = Elementwise.Exp(Unsafe.Add(ref px, k) - m);
+                if (!log) Unsafe.Add(ref py, k) = e;
+                part[k & 7] += e;
+            }
+            float s = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+
+            k = 0;
+            if (log)
+            {
+                float ls = MathF.Log(s);
+                for (; k < n; k++) Unsafe.Add(ref py, k) = Unsafe.Add(ref px, k) - m - ls;
+                return;
+            }
+            float r = 1f / s;
+            if (width == 256)
+                for (; k <= n - 8; k += 8) (Vector256.LoadUnsafe(ref py, (nuint)k) * r).StoreUnsafe(ref py, (nuint)k);
+            else if (width == 128)
+                for (; k <= n - 4; k += 4) (Vector128.LoadUnsafe(ref py, (nuint)k) * r).StoreUnsafe(ref py, (nuint)k);
+            for (; k < n; k++) Unsafe.Add(ref py, k) *= r;
         }
 
         /// <summary>BatchNormalization (inference) over NC...: y = (x - mean) / sqrt(var + eps) * scale + bias, per channel.</summary>
