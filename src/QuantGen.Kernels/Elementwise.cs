@@ -173,6 +173,7 @@ namespace QuantGen.Kernels
         }
 
         /// <summary><see cref="Exp"/> on 8 lanes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static Vector256<float> ExpVector(Vector256<float> v)
         {
             var one = Vector256.Create(1f);
@@ -188,6 +189,7 @@ namespace QuantGen.Kernels
         }
 
         /// <summary><see cref="Exp"/> on 4 lanes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static Vector128<float> ExpVector(Vector128<float> v)
         {
             var one = Vector128.Create(1f);
@@ -235,13 +237,16 @@ namespace QuantGen.Kernels
         /// <summary>Gelu (approximate="none"): 0.5 x (1 + erf(x / sqrt 2)), with <see cref="Erf"/>.</summary>
         public static float Gelu(float x) => 0.5f * x * (1f + Erf(x * 0.70710678118654752f));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> GeluVector(Vector256<float> x) =>
             Vector256.Create(0.5f) * x * (Vector256.Create(1f) + ErfVector(x * Vector256.Create(0.70710678118654752f)));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector128<float> GeluVector(Vector128<float> x) =>
             Vector128.Create(0.5f) * x * (Vector128.Create(1f) + ErfVector(x * Vector128.Create(0.70710678118654752f)));
 
         /// <summary><see cref="Erf"/> on 8 lanes: the same operations in the same order, both branches computed and selected.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> ErfVector(Vector256<float> x)
         {
             var four = Vector256.Create(4f);
@@ -263,6 +268,7 @@ namespace QuantGen.Kernels
         }
 
         /// <summary><see cref="ErfVector(Vector256{float})"/> on 4 lanes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector128<float> ErfVector(Vector128<float> x)
         {
             var four = Vector128.Create(4f);

@@ -19,6 +19,7 @@ namespace QuantGen.KernelBench
             if (args.Length > 0 && args[0] == "conv") return ConvBench(args.Length > 1 ? int.Parse(args[1]) : 15);
             if (args.Length > 0 && args[0] == "fconv") return FloatConvBench(args.Length > 1 ? int.Parse(args[1]) : 15);
             if (args.Length > 0 && args[0] == "lut") return LutBench(args.Length > 1 ? int.Parse(args[1]) : 15);
+            if (args.Length > 0 && args[0] == "gelu") return GeluBench(args.Length > 1 ? int.Parse(args[1]) : 15);
             if (args.Length > 0 && args[0] == "fgemm") return FloatGemm(args.Length > 1 ? int.Parse(args[1]) : 15);
             int repeats = args.Length > 0 ? int.Parse(args[0]) : 15;
             Console.WriteLine($"best path: {QuantPath.Name(QuantPath.Best)}; Avx2={Avx2.IsSupported} Avx512BW={Avx512BW.IsSupported} AvxVnni={AvxVnni.IsSupported} Vector512={Vector512.IsHardwareAccelerated}");
@@ -239,6 +240,35 @@ namespace QuantGen.KernelBench
             }
             Array.Sort(t);
             Console.WriteLine($"Lut.Run (Avx512Vbmi={Avx512Vbmi.IsSupported}, Avx2={Avx2.IsSupported}): {x.Length / t[repeats / 2] / 1e9:F2} GB/s, {t[repeats / 2] * 1e6:F1} us per 64 KB");
+            return 0;
+        }
+
+        /// <summary>Erf/Gelu and last-axis Softmax per width (256, 128, scalar): median ns per element over a MiniLM-sized tensor.</summary>
+        private static int GeluBench(int repeats)
+        {
+            var rng = new Random(7);
+            var x = new float[128 * 1536];
+            for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 8 - 4);
+            var y = new float[x.Length];
+            foreach (int width in new[] { 256, 128, 0 })
+            {
+                double Time(Action f)
+                {
+                    f();
+                    var t = new double[repeats];
+                    for (int r = 0; r < repeats; r++)
+                    {
+                        long t0 = Stopwatch.GetTimestamp();
+                        for (int i = 0; i < 5; i++) f();
+                        t[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds / 5;
+                    }
+                    Array.Sort(t);
+                    return t[repeats / 2] * 1e9 / x.Length;
+                }
+                double gelu = Time(() => Elementwise.ErfSpan(x, y, true, width));
+                double softmax = Time(() => Reduce.Softmax(x, y, 1536, 128, 1, false, width));
+                Console.WriteLine($"width {width,3}: Gelu {gelu:F2} ns per element, Softmax (rows of 128) {softmax:F2} ns per element");
+            }
             return 0;
         }
 
