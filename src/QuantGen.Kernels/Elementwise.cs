@@ -150,6 +150,10 @@ namespace QuantGen.Kernels
             return 1f - t * Exp(v);
         }
 
+        /// <summary>1.5 * 2^23 and its bits: x + RoundMagic - RoundMagic rounds x (|x| &lt; 2^22) to an integer, half to even.</summary>
+        private const float RoundMagic = 12582912f;
+        private const int RoundMagicBits = 0x4B400000;
+
         /// <summary>Inputs below this give 0 from <see cref="Exp"/> (exp is under the smallest normal float there).</summary>
         private const float ExpMin = -87.33f;
         /// <summary>Inputs are clamped to this; exp(88.72) is about the largest float, and 2^128 scales to +inf.</summary>
@@ -166,10 +170,12 @@ namespace QuantGen.Kernels
             if (float.IsNaN(v)) return v;
             if (v < ExpMin) return 0f;
             float c = v < ExpMax ? v : ExpMax;
-            float n = MathF.Round(c * Log2E, MidpointRounding.ToEven);
+            // n = round-half-even(c / ln 2) by adding and subtracting 1.5 * 2^23; the sum's low mantissa bits hold n + 2^22.
+            float shifted = c * Log2E + RoundMagic;
+            float n = shifted - RoundMagic;
             float r = c - n * Ln2Hi - n * Ln2Lo;
             float p = 1f + r * (1f + r * (0.5f + r * (1f / 6f + r * (1f / 24f + r * (1f / 120f + r * (1f / 720f + r * (1f / 5040f)))))));
-            return p * BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
+            return p * BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(shifted) - RoundMagicBits + 127) << 23);
         }
 
         /// <summary><see cref="Exp"/> on 8 lanes.</summary>
@@ -179,11 +185,12 @@ namespace QuantGen.Kernels
             var one = Vector256.Create(1f);
             var c = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256.Create(ExpMax)), v, Vector256.Create(ExpMax));
             c = Vector256.ConditionalSelect(Vector256.LessThan(c, Vector256.Create(ExpMin)), Vector256.Create(ExpMin), c);
-            var n = Vector256.Round(c * Vector256.Create(Log2E));
+            var shifted = c * Vector256.Create(Log2E) + Vector256.Create(RoundMagic);
+            var n = shifted - Vector256.Create(RoundMagic);
             var r = c - n * Vector256.Create(Ln2Hi) - n * Vector256.Create(Ln2Lo);
             var p = one + r * (one + r * (Vector256.Create(0.5f) + r * (Vector256.Create(1f / 6f) + r * (Vector256.Create(1f / 24f)
                 + r * (Vector256.Create(1f / 120f) + r * (Vector256.Create(1f / 720f) + r * Vector256.Create(1f / 5040f)))))));
-            var e = p * Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+            var e = p * Vector256.ShiftLeft(shifted.AsInt32() - Vector256.Create(RoundMagicBits - 127), 23).AsSingle();
             e = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256.Create(ExpMin)), Vector256<float>.Zero, e);
             return Vector256.ConditionalSelect(Vector256.Equals(v, v), e, v);
         }
@@ -195,11 +202,12 @@ namespace QuantGen.Kernels
             var one = Vector128.Create(1f);
             var c = Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128.Create(ExpMax)), v, Vector128.Create(ExpMax));
             c = Vector128.ConditionalSelect(Vector128.LessThan(c, Vector128.Create(ExpMin)), Vector128.Create(ExpMin), c);
-            var n = Vector128.Round(c * Vector128.Create(Log2E));
+            var shifted = c * Vector128.Create(Log2E) + Vector128.Create(RoundMagic);
+            var n = shifted - Vector128.Create(RoundMagic);
             var r = c - n * Vector128.Create(Ln2Hi) - n * Vector128.Create(Ln2Lo);
             var p = one + r * (one + r * (Vector128.Create(0.5f) + r * (Vector128.Create(1f / 6f) + r * (Vector128.Create(1f / 24f)
                 + r * (Vector128.Create(1f / 120f) + r * (Vector128.Create(1f / 720f) + r * Vector128.Create(1f / 5040f)))))));
-            var e = p * Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
+            var e = p * Vector128.ShiftLeft(shifted.AsInt32() - Vector128.Create(RoundMagicBits - 127), 23).AsSingle();
             e = Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128.Create(ExpMin)), Vector128<float>.Zero, e);
             return Vector128.ConditionalSelect(Vector128.Equals(v, v), e, v);
         }
