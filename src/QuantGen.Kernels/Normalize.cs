@@ -1,4 +1,7 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace QuantGen.Kernels
 {
@@ -27,13 +30,45 @@ namespace QuantGen.Kernels
                 var (mf, inv) = Moments(xr, eps, !rms);
                 if (!mean.IsEmpty) mean[r] = mf;
                 if (!invStd.IsEmpty) invStd[r] = inv;
-                if (bias.IsEmpty)
-                    for (int i = 0; i < n; i++) yr[i] = (xr[i] - mf) * inv * sr[i];
-                else
+                Affine(xr, yr, sr, bias.IsEmpty ? bias : bias.Slice(r * biasRowStride, n), mf, inv);
+            }
+        }
+
+        /// <summary>y = (x - mean) * inv * scale (+ bias), element by element in that order: every vector width gives the scalar bits.</summary>
+        private static void Affine(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, float mean, float inv)
+        {
+            int n = x.Length, i = 0;
+            bool hasBias = !bias.IsEmpty;
+            ref float px = ref MemoryMarshal.GetReference(x);
+            ref float py = ref MemoryMarshal.GetReference(y);
+            ref float ps = ref MemoryMarshal.GetReference(scale);
+            ref float pb = ref MemoryMarshal.GetReference(bias);
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var vm = Vector256.Create(mean);
+                var vi = Vector256.Create(inv);
+                for (; i <= n - 8; i += 8)
                 {
-                    var br = bias.Slice(r * biasRowStride, n);
-                    for (int i = 0; i < n; i++) yr[i] = (xr[i] - mf) * inv * sr[i] + br[i];
+                    var v = (Vector256.LoadUnsafe(ref px, (nuint)i) - vm) * vi * Vector256.LoadUnsafe(ref ps, (nuint)i);
+                    if (hasBias) v += Vector256.LoadUnsafe(ref pb, (nuint)i);
+                    v.StoreUnsafe(ref py, (nuint)i);
                 }
+            }
+            else if (Vector128.IsHardwareAccelerated)
+            {
+                var vm = Vector128.Create(mean);
+                var vi = Vector128.Create(inv);
+                for (; i <= n - 4; i += 4)
+                {
+                    var v = (Vector128.LoadUnsafe(ref px, (nuint)i) - vm) * vi * Vector128.LoadUnsafe(ref ps, (nuint)i);
+                    if (hasBias) v += Vector128.LoadUnsafe(ref pb, (nuint)i);
+                    v.StoreUnsafe(ref py, (nuint)i);
+                }
+            }
+            for (; i < n; i++)
+            {
+                float v = (Unsafe.Add(ref px, i) - mean) * inv * Unsafe.Add(ref ps, i);
+                Unsafe.Add(ref py, i) = hasBias ? v + Unsafe.Add(ref pb, i) : v;
             }
         }
 
