@@ -413,10 +413,7 @@ namespace QuantGen.Kernels
             var sums = MemoryMarshal.Cast<byte, int>(scratch.Slice((int)(aBytes + bBytes + pBytes), 4 * sumsLength * batchesB));
 
             var (scaleA, zeroA) = QuantizeDynamic.Run(a, aq);
-            float maxAbs = 0f;
-            for (int i = 0; i < b.Length; i++) maxAbs = MathF.Max(maxAbs, MathF.Abs(b[i]));
-            float scaleB = maxAbs == 0f ? 1f : maxAbs / 127f;
-            for (int i = 0; i < b.Length; i++) bq[i] = (sbyte)Math.Clamp(QLinear.RoundToInt(b[i] / scaleB), -127, 127);
+            float scaleB = QuantizeDynamic.Symmetric(b, bq);
             for (int e = 0; e < batchesB; e++)
                 QGemm.Pack(bq.Slice(e * k * n, k * n), k, n, packed.Slice(e * packedLength, packedLength), sums.Slice(e * sumsLength, sumsLength));
 

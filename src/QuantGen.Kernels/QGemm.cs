@@ -67,14 +67,24 @@ namespace QuantGen.Kernels
                 throw new ArgumentException("QGemm.Pack: operand too small");
             packed.Slice(0, PackedLength(k, n)).Clear();
             colSums.Slice(0, ColSumsLength(n)).Clear();
+            // Row p of B goes to k-group p / 4, byte p % 4 of each column's 4-byte slot: walk the rows and the panels in order
+            // (the layout of PackedIndex, without a division per element).
+            int panelBytes = Int8Layout.RoundUp(k, KR) * NR;
             for (int p = 0; p < k; p++)
             {
-                for (int j = 0; j < n; j++)
+                var row = b.Slice(p * n, n);
+                int rowBase = (p / KR) * KR * NR + p % KR;
+                for (int j0 = 0; j0 < n; j0 += NR)
                 {
-                    sbyte v = b[p * n + j];
-                    if (v == sbyte.MinValue) throw new ArgumentException("QGemm weights must be in [-127, 127] (-128 found)", nameof(b));
-                    packed[PackedIndex(k, p, j)] = v;
-                    colSums[j] += v;
+                    var dst = packed.Slice((j0 / NR) * panelBytes + rowBase);
+                    int w = Math.Min(NR, n - j0);
+                    for (int jj = 0; jj < w; jj++)
+                    {
+                        sbyte v = row[j0 + jj];
+                        if (v == sbyte.MinValue) throw new ArgumentException("QGemm weights must be in [-127, 127] (-128 found)", nameof(b));
+                        dst[jj * KR] = v;
+                        colSums[j0 + jj] += v;
+                    }
                 }
             }
         }

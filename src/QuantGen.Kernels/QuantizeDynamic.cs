@@ -41,6 +41,64 @@ namespace QuantGen.Kernels
             }
         }
 
+        /// <summary>
+        /// Symmetric int8 per tensor, as the activation x activation MatMul quantizes its B: scale = max|x| / 127 (1 when x is
+        /// all zero), q = clamp(round_half_even(x / scale), -127, 127), NaN giving 0. Returns the scale.
+        /// </summary>
+        public static float Symmetric(ReadOnlySpan<float> x, Span<sbyte> q) => SymmetricCore(x, q, QuantPath.Best);
+
+        internal static float SymmetricCore(ReadOnlySpan<float> x, Span<sbyte> q, int path)
+        {
+            if (q.Length < x.Length) throw new ArgumentException("quantization output too small", nameof(q));
+            int len = x.Length, i = 0;
+            ref float px = ref MemoryMarshal.GetReference(x);
+            ref sbyte pq = ref MemoryMarshal.GetReference(q);
+            bool vector = Width(path) >= 256;
+            // max |x|: exact in any order; NaN propagates (IEEE maximum, like MathF.Max).
+            float maxAbs = 0f;
+            if (vector)
+            {
+                var vmax = Vector256<float>.Zero;
+                for (; i <= len - 8; i += 8) vmax = Vector256.Max(vmax, Vector256.Abs(Vector256.LoadUnsafe(ref px, (nuint)i)));
+                for (int j = 0; j < 8; j++) maxAbs = MathF.Max(maxAbs, vmax.GetElement(j));
+            }
+            for (; i < len; i++) maxAbs = MathF.Max(maxAbs, MathF.Abs(Unsafe.Add(ref px, i)));
+            float scale = maxAbs == 0f ? 1f : maxAbs / 127f;
+
+            i = 0;
+            if (vector)
+            {
+                var vs = Vector256.Create(scale);
+                var lo = Vector256.Create(-127f);
+                var hi = Vector256.Create(127f);
+                for (; i <= len - 32; i += 32)
+                {
+                    var a = SymmetricCode(Vector256.LoadUnsafe(ref px, (nuint)i), vs, lo, hi);
+                    var b = SymmetricCode(Vector256.LoadUnsafe(ref px, (nuint)(i + 8)), vs, lo, hi);
+                    var c = SymmetricCode(Vector256.LoadUnsafe(ref px, (nuint)(i + 16)), vs, lo, hi);
+                    var d = SymmetricCode(Vector256.LoadUnsafe(ref px, (nuint)(i + 24)), vs, lo, hi);
+                    Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, d)).StoreUnsafe(ref pq, (nuint)i);
+                }
+            }
+            for (; i < len; i++)
+            {
+                float r = MathF.Round(Unsafe.Add(ref px, i) / scale, MidpointRounding.ToEven);
+                Unsafe.Add(ref pq, i) = float.IsNaN(r) ? (sbyte)0 : (sbyte)(r < -127f ? -127f : r > 127f ? 127f : r);
+            }
+            return scale;
+        }
+
+        /// <summary>One vector of <see cref="Symmetric"/> codes as int32: the scalar loop's operations (divide, round half even, NaN to 0, clamp).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> SymmetricCode(Vector256<float> x, Vector256<float> scale, Vector256<float> lo, Vector256<float> hi)
+        {
+            var r = Vector256.Round(x / scale);
+            r = Vector256.ConditionalSelect(Vector256.Equals(r, r), r, Vector256<float>.Zero);
+            r = Vector256.ConditionalSelect(Vector256.LessThan(r, lo), lo, r);
+            r = Vector256.ConditionalSelect(Vector256.GreaterThan(r, hi), hi, r);
+            return Vector256.ConvertToInt32(r);
+        }
+
         internal static (float Scale, byte ZeroPoint) RunCore(ReadOnlySpan<float> x, Span<byte> q, int path)
         {
             if (q.Length < x.Length) throw new ArgumentException("quantization output too small", nameof(q));

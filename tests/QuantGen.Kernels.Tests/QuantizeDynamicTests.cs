@@ -143,5 +143,28 @@ namespace QuantGen.Kernels.Tests
             Assert.Equal(0f, scales[2]);
             Assert.Throws<ArgumentException>(() => QuantizeDynamic.RunRows(x, q, rows, k, new float[rows - 1], zeros));
         }
+
+        [Fact]
+        public void Symmetric_EqualsTheScalarDefinition_OnEveryPath()
+        {
+            var rng = new Random(21);
+            var x = new float[1000 + 37];
+            for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 10 - 5);
+            x[3] = 5.5f; x[4] = -2.5f; x[5] = 0.5f; x[6] = -0f; // ties (scale 5.5 / 127 is not a power of two, but exact codes appear)
+            foreach (var data in new[] { x, new float[77], new[] { 1f, float.NaN, -3f }, new[] { float.PositiveInfinity, 1f } })
+            {
+                float max = 0f;
+                foreach (var v in data) max = MathF.Max(max, MathF.Abs(v));
+                float scale = max == 0f ? 1f : max / 127f;
+                foreach (int path in new[] { QuantPath.Scalar, QuantPath.Best })
+                {
+                    var q = new sbyte[data.Length];
+                    float s = QuantizeDynamic.SymmetricCore(data, q, path);
+                    Assert.Equal(BitConverter.SingleToInt32Bits(scale), BitConverter.SingleToInt32Bits(s));
+                    for (int i = 0; i < data.Length; i++)
+                        Assert.Equal((sbyte)Math.Clamp(QLinear.RoundToInt(data[i] / scale), -127, 127), q[i]);
+                }
+            }
+        }
     }
 }
