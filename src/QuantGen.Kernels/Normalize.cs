@@ -104,16 +104,29 @@ namespace QuantGen.Kernels
         /// </summary>
         private static (float Mean, float InvStd) Moments(ReadOnlySpan<float> xr, float eps, bool centered)
         {
-            int n = xr.Length;
+            // Four running sums (element i into sum i % 4, combined (s0 + s1) + (s2 + s3)): four independent add chains instead of
+            // one, in a fixed order, so the result is the same on every machine.
+            int n = xr.Length, i;
             double m = 0;
             if (centered)
             {
-                for (int i = 0; i < n; i++) m += xr[i];
-                m /= n;
+                double m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+                for (i = 0; i <= n - 4; i += 4) { m0 += xr[i]; m1 += xr[i + 1]; m2 += xr[i + 2]; m3 += xr[i + 3]; }
+                if (i < n) m0 += xr[i];
+                if (i + 1 < n) m1 += xr[i + 1];
+                if (i + 2 < n) m2 += xr[i + 2];
+                m = ((m0 + m1) + (m2 + m3)) / n;
             }
-            double v = 0;
-            for (int i = 0; i < n; i++) { double d = xr[i] - m; v += d * d; }
-            v /= n;
+            double v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+            for (i = 0; i <= n - 4; i += 4)
+            {
+                double d0 = xr[i] - m, d1 = xr[i + 1] - m, d2 = xr[i + 2] - m, d3 = xr[i + 3] - m;
+                v0 += d0 * d0; v1 += d1 * d1; v2 += d2 * d2; v3 += d3 * d3;
+            }
+            if (i < n) { double d = xr[i] - m; v0 += d * d; }
+            if (i + 1 < n) { double d = xr[i + 1] - m; v1 += d * d; }
+            if (i + 2 < n) { double d = xr[i + 2] - m; v2 += d * d; }
+            double v = ((v0 + v1) + (v2 + v3)) / n;
             return ((float)m, (float)(1.0 / Math.Sqrt(v + eps)));
         }
 

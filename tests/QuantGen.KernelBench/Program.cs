@@ -20,6 +20,7 @@ namespace QuantGen.KernelBench
             if (args.Length > 0 && args[0] == "fconv") return FloatConvBench(args.Length > 1 ? int.Parse(args[1]) : 15);
             if (args.Length > 0 && args[0] == "lut") return LutBench(args.Length > 1 ? int.Parse(args[1]) : 15);
             if (args.Length > 0 && args[0] == "gelu") return GeluBench(args.Length > 1 ? int.Parse(args[1]) : 15);
+            if (args.Length > 0 && args[0] == "norm") return NormBench(args.Length > 1 ? int.Parse(args[1]) : 15);
             if (args.Length > 0 && args[0] == "fgemm") return FloatGemm(args.Length > 1 ? int.Parse(args[1]) : 15);
             int repeats = args.Length > 0 ? int.Parse(args[0]) : 15;
             Console.WriteLine($"best path: {QuantPath.Name(QuantPath.Best)}; Avx2={Avx2.IsSupported} Avx512BW={Avx512BW.IsSupported} AvxVnni={AvxVnni.IsSupported} Vector512={Vector512.IsHardwareAccelerated}");
@@ -269,6 +270,29 @@ namespace QuantGen.KernelBench
                 double softmax = Time(() => Reduce.Softmax(x, y, 1536, 128, 1, false, width));
                 Console.WriteLine($"width {width,3}: Gelu {gelu:F2} ns per element, Softmax (rows of 128) {softmax:F2} ns per element");
             }
+            return 0;
+        }
+
+        /// <summary>LayerNormalization rows (MiniLM 32 x 128 tokens of 384): median ns per element.</summary>
+        private static int NormBench(int repeats)
+        {
+            var rng = new Random(8);
+            int rows = 4096, n = 384;
+            var x = new float[rows * n];
+            for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 4 - 2);
+            var y = new float[x.Length];
+            var scale = new float[n];
+            var bias = new float[n];
+            for (int i = 0; i < n; i++) { scale[i] = 1f + i * 1e-3f; bias[i] = i * 1e-3f; }
+            var t = new double[repeats];
+            for (int r = -1; r < repeats; r++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                Normalize.Rows(x, y, scale, 0, bias, 0, default, default, rows, n, 1e-12f, false);
+                if (r >= 0) t[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            }
+            Array.Sort(t);
+            Console.WriteLine($"LayerNormalization {rows} x {n}: {t[repeats / 2] * 1e9 / x.Length:F2} ns per element");
             return 0;
         }
 
