@@ -41,8 +41,11 @@ namespace QuantGen.CodeGen
 
         public int Count => _items.Count;
 
-        /// <summary>The blob, after <see cref="Emit"/>: the bytes of every tensor above 16 elements, aligned (empty when none).</summary>
-        public byte[] Blob { get; private set; } = Array.Empty<byte>();
+        /// <summary>
+        /// After <see cref="Emit"/> with a resource name: the resource's bytes, every tensor above 16 elements aligned (empty when
+        /// there is none); null when the blob went into the source as literals.
+        /// </summary>
+        public byte[]? ResourceBlob { get; private set; }
         public long TotalBytes => _items.Sum(i => (long)i.Data.Length * DataTypes.SizeOf(RuntimeType(i.Data.Type)));
 
         private static DataType RuntimeType(DataType t) => t == DataType.Float16 ? DataType.Float : t;
@@ -98,11 +101,11 @@ namespace QuantGen.CodeGen
                 blob.Write(bytes, 0, bytes.Length);
                 w.Line($"private static ReadOnlySpan<{cs}> {name} => MemoryMarshal.Cast<byte, {cs}>(new ReadOnlySpan<byte>({BlobClass}.Bytes, {offset}, {bytes.Length}));");
             }
-            Blob = blob.ToArray();
-            if (Blob.Length == 0) return;
+            if (resource.Length > 0) ResourceBlob = blob.ToArray();
+            if (blob.Length == 0) return;
             useKernel("StaticData");
-            if (resource.Length > 0) EmitResourceBlob(w, resource, Blob);
-            else EmitLiteralBlob(w, Blob, Blob.Length);
+            if (ResourceBlob != null) EmitResourceBlob(w, resource, ResourceBlob);
+            else EmitLiteralBlob(w, blob.GetBuffer(), (int)blob.Length);
         }
 
         /// <summary>The nested class that reads the blob from the embedded resource on first use (its static constructor runs once, thread-safely).</summary>

@@ -379,8 +379,7 @@ namespace QuantGen.CodeGen
                 if (report?.BudgetWarning() is string warning)
                     diagnostics.Add(new QgDiagnostic(DiagnosticIds.AccuracyBudget,
                         plan.Budget != null && plan.QuantizationOptions!.MaxErrorIsError ? QgSeverity.Error : QgSeverity.Warning, $"{modelFileName}: {warning}"));
-                return new CompileResult(source, emitter.Kernels.ToList(), Named(diagnostics, modelFileName), plan, report,
-                    options.StaticDataResource.Length > 0 ? emitter.Constants.Blob : null);
+                return new CompileResult(source, emitter.Kernels.ToList(), Named(diagnostics, modelFileName), plan, report, emitter.Constants.ResourceBlob);
             }
             catch (QgException e)
             {
